@@ -1,0 +1,41 @@
+/* util.h: the small shared helpers every dbx2sf tool uses. */
+#ifndef DBX2SF_UTIL_H
+#define DBX2SF_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <sysexits.h>
+
+/* Exit status 1: a check failed (parity difference, file not loaded). */
+#define EX_CHECK 1
+
+extern char *argv0;	/* the tool's name, set by setprogname() from main */
+extern int verbose;	/* -v: progress lines on stderr */
+
+void setprogname(const char *);
+
+/* Diagnostics: "tool: message\n" on stderr. die() exits with the given sysexits code. */
+void die(int, const char *, ...) __attribute__((noreturn, format(printf, 2, 3)));
+void warnmsg(const char *, ...) __attribute__((format(printf, 1, 2)));
+void progress(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocation that dies cleanly (exit 71, EX_OSERR) instead of returning NULL. */
+void *emalloc(size_t);
+void *ecalloc(size_t, size_t);
+void *erealloc(void *, size_t);
+char *estrdup(const char *);
+char *estrndup(const char *, size_t);
+char *esprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable byte buffer; p is always NUL-terminated so text can be used as a string. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+void buf_add(struct buf *, const void *, size_t);
+void buf_addstr(struct buf *, const char *);
+void buf_printf(struct buf *, const char *, ...) __attribute__((format(printf, 2, 3)));
+void buf_reset(struct buf *);
+void buf_free(struct buf *);
+
+#endif
