@@ -1,0 +1,361 @@
+/* s3.c: S3 addressing, signing, listing and error bodies. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "s3.h"
+
+int
+s3_open(struct s3 *s, char *err, size_t errlen)
+{
+	char *ep;
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	if ((rc = aws_creds_load(&s->creds, err, errlen)) != 0)
+		return rc;
+	if ((ep = aws_endpoint_url("S3"))) {
+		/* A custom endpoint (MinIO, moto, a VPC endpoint by IP) rarely resolves bucket
+		 * sub-domains, so address it by path, as the AWS CLI does for such endpoints. */
+		s->endpoint = ep;
+		s->path_style = 1;
+	} else {
+		s->endpoint = esprintf("https://s3.%s.amazonaws.com", s->creds.region);
+	}
+	return 0;
+}
+
+void
+s3_close(struct s3 *s)
+{
+	aws_creds_free(&s->creds);
+	free(s->endpoint);
+}
+
+int
+s3_url_parse(const char *url, char **bucket, char **prefix)
+{
+	const char *b, *slash;
+
+	if (strncmp(url, "s3://", 5) != 0)
+		return -1;
+	b = url + 5;
+	slash = strchr(b, '/');
+	if (slash == b || *b == '\0')
+		return -1;
+	*bucket = slash ? estrndup(b, (size_t)(slash - b)) : estrdup(b);
+	*prefix = estrdup(slash ? slash + 1 : "");
+	return 0;
+}
+
+/* Virtual-hosted style needs a bucket name that is a valid DNS label sequence without dots
+ * (dots break TLS wildcard certificates); others go by path. */
+static int
+bucket_in_host(const struct s3 *s, const char *bucket)
+{
+	return !s->path_style && !strchr(bucket, '.');
+}
+
+char *
+s3_request_url(const struct s3 *s, const char *bucket, const char *key, const char *query)
+{
+	char *k = key ? aws_uri_encode(key, 0) : estrdup("");
+	const char *q = query && *query ? "?" : "";
+	char *url;
+
+	if (bucket_in_host(s, bucket)) {
+		const char *scheme_end = strstr(s->endpoint, "://");
+		const char *host = scheme_end ? scheme_end + 3 : s->endpoint;
+
+		url = esprintf("%.*s%s.%s/%s%s%s", (int)(host - s->endpoint), s->endpoint, bucket, host, k,
+		    q, query ? query : "");
+	} else {
+		url = esprintf("%s/%s/%s%s%s", s->endpoint, bucket, k, q, query ? query : "");
+	}
+	free(k);
+	return url;
+}
+
+struct curl_slist *
+s3_sign(const struct s3 *s, const char *method, const char *url, struct curl_slist *extra,
+    const void *body, size_t bodylen)
+{
+	return aws_sign(&s->creds, "s3", method, url, extra, body, bodylen, time(NULL));
+}
+
+static const struct { const char *code; int ex; } s3_codes[] = {
+	{ "NoSuchBucket", EX_NOINPUT },
+	{ "NoSuchKey", EX_NOINPUT },
+	{ "AccessDenied", EX_NOPERM },
+	{ "InvalidAccessKeyId", EX_NOPERM },
+	{ "SignatureDoesNotMatch", EX_NOPERM },
+	{ "ExpiredToken", EX_NOPERM },
+	{ "InvalidToken", EX_NOPERM },
+	{ "AllAccessDisabled", EX_NOPERM },
+	{ "SlowDown", EX_TEMPFAIL },
+	{ "RequestTimeTooSkewed", EX_CONFIG },
+	{ "PermanentRedirect", EX_CONFIG },
+	{ "AuthorizationHeaderMalformed", EX_CONFIG },
+};
+
+int
+s3_error(const struct http_resp *r, const char *what, char *err, size_t errlen)
+{
+	const char *end = r->body.p + r->body.len;
+	char *code = r->body.p ? xml_text(r->body.p, end, "Code", NULL) : NULL;
+	char *msg = r->body.p ? xml_text(r->body.p, end, "Message", NULL) : NULL;
+	int ex = EX_PROTOCOL;
+	size_t i;
+
+	if (code) {
+		for (i = 0; i < sizeof s3_codes / sizeof s3_codes[0]; i++)
+			if (strcmp(code, s3_codes[i].code) == 0)
+				ex = s3_codes[i].ex;
+		snprintf(err, errlen, "%s: %s%s%s", what, code, msg ? ": " : "", msg ? msg : "");
+	} else {
+		/* HEAD and some proxies answer without a body: judge by the status alone. */
+		if (r->status == 404)
+			ex = EX_NOINPUT;
+		else if (r->status == 401 || r->status == 403)
+			ex = EX_NOPERM;
+		snprintf(err, errlen, "%s: HTTP %ld with no S3 error body", what, r->status);
+	}
+	free(code);
+	free(msg);
+	return ex;
+}
+
+static void
+xml_unescape(struct buf *b, const char *p, const char *end)
+{
+	static const struct { const char *ent; char c; } ents[] = {
+		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' }, { "&apos;", '\'' },
+	};
+
+	while (p < end) {
+		size_t i;
+
+		if (*p != '&') {
+			buf_add(b, p++, 1);
+			continue;
+		}
+		for (i = 0; i < sizeof ents / sizeof ents[0]; i++) {
+			size_t n = strlen(ents[i].ent);
+
+			if ((size_t)(end - p) >= n && memcmp(p, ents[i].ent, n) == 0) {
+				buf_add(b, &ents[i].c, 1);
+				p += n;
+				break;
+			}
+		}
+		if (i < sizeof ents / sizeof ents[0])
+			continue;
+		if (end - p > 3 && p[1] == '#') {
+			/* Numeric character reference, re-encoded as UTF-8. */
+			char *semi, *q;
+			unsigned long cp = p[2] == 'x' ? strtoul(p + 3, &q, 16) : strtoul(p + 2, &q, 10);
+			unsigned char u[4];
+			size_t n;
+
+			semi = q;
+			if (semi < end && *semi == ';' && cp > 0 && cp <= 0x10FFFF) {
+				if (cp < 0x80) {
+					u[0] = (unsigned char)cp, n = 1;
+				} else if (cp < 0x800) {
+					u[0] = 0xC0 | (cp >> 6), u[1] = 0x80 | (cp & 63), n = 2;
+				} else if (cp < 0x10000) {
+					u[0] = 0xE0 | (cp >> 12), u[1] = 0x80 | ((cp >> 6) & 63);
+					u[2] = 0x80 | (cp & 63), n = 3;
+				} else {
+					u[0] = 0xF0 | (cp >> 18), u[1] = 0x80 | ((cp >> 12) & 63);
+					u[2] = 0x80 | ((cp >> 6) & 63), u[3] = 0x80 | (cp & 63), n = 4;
+				}
+				buf_add(b, u, n);
+				p = semi + 1;
+				continue;
+			}
+		}
+		buf_add(b, p++, 1);
+	}
+}
+
+char *
+xml_text(const char *p, const char *end, const char *tag, const char **next)
+{
+	size_t tl = strlen(tag);
+	const char *s, *e;
+	struct buf b = {0};
+
+	for (s = p; s < end; s++) {
+		if (*s != '<' || (size_t)(end - s) < tl + 2 || memcmp(s + 1, tag, tl) != 0)
+			continue;
+		if (s[tl + 1] == '/' && s + tl + 2 < end && s[tl + 2] == '>') {	/* <Tag/> */
+			if (next)
+				*next = s + tl + 3;
+			return estrdup("");
+		}
+		if (s[tl + 1] != '>')
+			continue;
+		s += tl + 2;
+		for (e = s; e < end; e++)
+			if (*e == '<' && (size_t)(end - e) >= tl + 3 && e[1] == '/' &&
+			    memcmp(e + 2, tag, tl) == 0 && e[tl + 2] == '>')
+				break;
+		if (e >= end)
+			return NULL;
+		buf_add(&b, NULL, 0);
+		xml_unescape(&b, s, e);
+		if (next)
+			*next = e + tl + 3;
+		return b.p;
+	}
+	return NULL;
+}
+
+/* ListObjectsV2 with encoding-type=url returns keys percent-encoded: undo that. */
+static char *
+url_decode(const char *s)
+{
+	char *out = emalloc(strlen(s) + 1), *o = out;
+
+	for (; *s; s++) {
+		if (*s == '%' && s[1] && s[2]) {
+			char hex[3] = { s[1], s[2], 0 }, *end;
+			long v = strtol(hex, &end, 16);
+
+			if (*end == '\0') {
+				*o++ = (char)v;
+				s += 2;
+				continue;
+			}
+		}
+		*o++ = *s == '+' ? ' ' : *s;
+	}
+	*o = '\0';
+	return out;
+}
+
+int
+s3_list_page(const struct s3 *s, const char *bucket, const char *prefix, const char *token,
+    struct s3_page *pg, char *err, size_t errlen)
+{
+	struct buf q = {0};
+	struct http_req req = {0};
+	struct http_resp r = {0};
+	char *enc, *url, *what, *trunc;
+	const char *p, *end, *next;
+	size_t cap = 0;
+	int rc;
+
+	memset(pg, 0, sizeof *pg);
+	/* Parameters in canonical (sorted) order and encoding: what is sent is what is signed. */
+	if (token) {
+		enc = aws_uri_encode(token, 1);
+		buf_printf(&q, "continuation-token=%s&", enc);
+		free(enc);
+	}
+	buf_addstr(&q, "encoding-type=url&list-type=2&max-keys=1000");
+	if (*prefix) {
+		enc = aws_uri_encode(prefix, 1);
+		buf_printf(&q, "&prefix=%s", enc);
+		free(enc);
+	}
+	url = s3_request_url(s, bucket, NULL, q.p);
+	what = esprintf("s3://%s/%s", bucket, prefix);
+	req.method = "GET";
+	req.url = url;
+	req.what = what;
+	req.idempotent = 1;
+	req.headers = s3_sign(s, "GET", url, NULL, "", 0);
+	rc = http_do(&req, &r);
+	curl_slist_free_all(req.headers);
+	if (rc) {
+		snprintf(err, errlen, "%s", r.err);
+		goto out;
+	}
+	if (r.status != 200) {
+		rc = s3_error(&r, what, err, errlen);
+		goto out;
+	}
+	p = r.body.p;
+	end = p + r.body.len;
+	if (!p || !strstr(p, "<ListBucketResult")) {
+		snprintf(err, errlen, "%s: unexpected ListObjectsV2 response", what);
+		rc = EX_PROTOCOL;
+		goto out;
+	}
+	while ((p = strstr(p, "<Contents>")) && p < end) {
+		const char *ce = strstr(p, "</Contents>");
+		struct s3_object *o;
+		char *key, *size;
+
+		if (!ce) {
+			snprintf(err, errlen, "%s: truncated ListObjectsV2 response", what);
+			rc = EX_PROTOCOL;
+			goto out;
+		}
+		if (pg->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			pg->obj = erealloc(pg->obj, cap * sizeof *pg->obj);
+		}
+		o = &pg->obj[pg->n];
+		memset(o, 0, sizeof *o);
+		key = xml_text(p, ce, "Key", NULL);
+		size = xml_text(p, ce, "Size", NULL);
+		if (!key || !size) {
+			free(key);
+			free(size);
+			snprintf(err, errlen, "%s: a ListObjectsV2 entry lacks Key or Size", what);
+			rc = EX_PROTOCOL;
+			goto out;
+		}
+		o->key = url_decode(key);
+		o->size = strtoll(size, NULL, 10);
+		o->etag = xml_text(p, ce, "ETag", NULL);
+		o->last_modified = xml_text(p, ce, "LastModified", NULL);
+		if (o->etag && o->etag[0] == '"') {
+			size_t n = strlen(o->etag);
+
+			memmove(o->etag, o->etag + 1, n);
+			if (n > 1 && o->etag[n - 2] == '"')
+				o->etag[n - 2] = '\0';
+		}
+		free(key);
+		free(size);
+		pg->n++;
+		p = ce;
+	}
+	trunc = xml_text(r.body.p, end, "IsTruncated", &next);
+	if (trunc && strcmp(trunc, "true") == 0) {
+		pg->next_token = xml_text(r.body.p, end, "NextContinuationToken", NULL);
+		if (!pg->next_token) {
+			snprintf(err, errlen, "%s: truncated listing without a continuation token", what);
+			rc = EX_PROTOCOL;
+		}
+	}
+	free(trunc);
+out:
+	if (rc)
+		s3_page_free(pg);
+	http_resp_free(&r);
+	buf_free(&q);
+	free(url);
+	free(what);
+	return rc;
+}
+
+void
+s3_page_free(struct s3_page *pg)
+{
+	size_t i;
+
+	for (i = 0; i < pg->n; i++) {
+		free(pg->obj[i].key);
+		free(pg->obj[i].etag);
+		free(pg->obj[i].last_modified);
+	}
+	free(pg->obj);
+	free(pg->next_token);
+	memset(pg, 0, sizeof *pg);
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env bats
+# s3-ls-parquet against the moto S3 stand-in, on real files written by pyarrow (and Spark, when
+# the Databricks stand-in has exported some: see dbx-export.bats).
+
+load helpers
+
+setup_file() {
+	stack_up moto
+	export BUCKET=$(test_bucket)
+	export SAMPLES="$BATS_FILE_TMPDIR/samples"
+	"$REPO/.venv/bin/python" "$REPO/tests/gen/parquet_samples.py" "$SAMPLES" >&2
+	aws_cli s3 mb "s3://$BUCKET" >&2
+	aws_cli s3 cp --recursive --quiet --exclude 'corrupt/*' --exclude '*.jsonl' \
+		"$SAMPLES" "s3://$BUCKET/ds/date=2025-11-15/run=r1/"
+	# What Spark, Hadoop and Databricks leave beside the data files.
+	: >"$BATS_FILE_TMPDIR/empty"
+	for marker in _SUCCESS ._SUCCESS.crc .part-00000.snappy.parquet.crc _started_123 _committed_123 _delta_log/x.json; do
+		aws_cli s3 cp --quiet "$BATS_FILE_TMPDIR/empty" "s3://$BUCKET/ds/date=2025-11-15/run=r1/$marker"
+	done
+	aws_cli s3 cp --recursive --quiet "$SAMPLES/corrupt" "s3://$BUCKET/bad/"
+}
+
+teardown_file() {
+	aws_cli s3 rb --force "s3://$BUCKET" >/dev/null 2>&1 || true
+}
+
+@test "every data file is listed once, and markers and checksums are skipped" {
+	run_split s3-ls-parquet "s3://$BUCKET/ds/"
+	[ "$status" -eq 0 ]
+	want=$(cd "$SAMPLES" && ls *.parquet | sort)
+	got=$(jq -r '.key | sub(".*/"; "")' <<<"$output" | sort)
+	[ "$got" = "$want" ]
+}
+
+@test "footer rows, row groups, writer and schema equal pyarrow's reading of each file" {
+	run_split s3-ls-parquet "s3://$BUCKET/ds/"
+	[ "$status" -eq 0 ]
+	n=$(wc -l <"$SAMPLES/expected.jsonl")
+	[ "$n" -gt 10 ]
+	# Join our lines with the generator's manifest by file name; print any that differ.
+	diff=$(jq -n --slurpfile want "$SAMPLES/expected.jsonl" '
+		[inputs | {file: (.key | sub(".*/"; "")), rows, row_groups, created_by, schema}] as $got
+		| ($want | map({key: .file, value: .}) | from_entries) as $w
+		| $got[] | select(. != ($w[.file] | {file, rows, row_groups, created_by, schema}))' <<<"$output")
+	[ -z "$diff" ] || { echo "differs from pyarrow: $diff"; false; }
+	[ "$(jq -s length <<<"$output")" -eq "$n" ]
+}
+
+@test "object fields: url, bucket, key, size, etag, last_modified, hive partition values" {
+	run_split s3-ls-parquet "s3://$BUCKET/ds/"
+	first=$(head -n 1 <<<"$output")
+	[ "$(jq -r .bucket <<<"$first")" = "$BUCKET" ]
+	[ "$(jq -r .url <<<"$first")" = "s3://$BUCKET/$(jq -r .key <<<"$first")" ]
+	[ "$(jq -c .partition <<<"$first")" = '{"date":"2025-11-15","run":"r1"}' ]
+	name=$(jq -r '.key | sub(".*/"; "")' <<<"$first")
+	[ "$(jq -r .size <<<"$first")" -eq "$(stat -c %s "$SAMPLES/$name")" ]
+	[ "$(jq -r .etag <<<"$first")" = "$(md5sum "$SAMPLES/$name" | cut -d' ' -f1)" ]
+	jq -e '.last_modified | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")' <<<"$first"
+}
+
+@test "-F lists without reading footers" {
+	run_split s3-ls-parquet -F "s3://$BUCKET/ds/"
+	[ "$status" -eq 0 ]
+	jq -e -s 'length > 10 and all(has("rows") | not) and all(has("size"))' <<<"$output"
+}
+
+@test "-s flags files outside the size band" {
+	run_split s3-ls-parquet -F -s 1K-4K "s3://$BUCKET/ds/"
+	[ "$status" -eq 0 ]
+	bands=$(jq -r '[.size_band] | .[]' <<<"$output" | sort -u | tr '\n' ' ')
+	jq -e -s 'all(if .size < 1024 then .size_band == "small" elif .size > 4096 then .size_band == "large" else .size_band == "ok" end)' <<<"$output"
+	[ -n "$bands" ]
+}
+
+@test "a corrupt footer is named with its reason, the good files still listed, exit 65" {
+	aws_cli s3 cp --quiet "$SAMPLES/$(cd "$SAMPLES" && ls *.parquet | head -n 1)" "s3://$BUCKET/bad/good.parquet"
+	run_split s3-ls-parquet "s3://$BUCKET/bad/"
+	[ "$status" -eq 65 ]
+	[ "$(jq -r .key <<<"$output")" = "bad/good.parquet" ]
+	nbad=$(cd "$SAMPLES/corrupt" && ls | wc -l)
+	[ "$(grep -c "^s3-ls-parquet: s3://$BUCKET/bad/" <<<"$stderr")" -eq "$nbad" ]
+	grep -q 'magic' <<<"$stderr"
+}
+
+@test "a missing bucket: one line naming it, exit 66" {
+	run_split s3-ls-parquet "s3://no-such-bucket-$$/x/"
+	[ "$status" -eq 66 ]
+	[ "$output" = "" ]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	[[ $stderr == "s3-ls-parquet: s3://no-such-bucket-$$/x/: NoSuchBucket"* ]]
+}
+
+@test "an empty prefix: no data files, exit 66" {
+	run_split s3-ls-parquet "s3://$BUCKET/nothing-here/"
+	[ "$status" -eq 66 ]
+	[[ $stderr == *"no Parquet data files"* ]]
+}
+
+@test "an unreachable endpoint: exit 69 after retries" {
+	port=$("$REPO/.venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	AWS_ENDPOINT_URL=http://127.0.0.1:$port run_split s3-ls-parquet "s3://$BUCKET/ds/"
+	[ "$status" -eq 69 ]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	[[ $stderr == "s3-ls-parquet: s3://$BUCKET/ds/: "*"onnect"* ]]
+}
+
+@test "no credentials anywhere: exit 78 naming what is missing" {
+	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$BATS_TEST_TMPDIR" \
+		AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent \
+		"$REPO/bin/s3-ls-parquet" "s3://$BUCKET/ds/" 2>"$BATS_TEST_TMPDIR/err" && false || rc=$?
+	[ "$rc" -eq 78 ]
+	grep -q '^s3-ls-parquet: .*credentials' "$BATS_TEST_TMPDIR/err"
+}
+
+@test "usage errors: exit 64" {
+	run_split s3-ls-parquet
+	[ "$status" -eq 64 ]
+	[[ $stderr == "usage: s3-ls-parquet"* ]]
+	run_split s3-ls-parquet http://bucket/x
+	[ "$status" -eq 64 ]
+	[[ $stderr == "s3-ls-parquet: http://bucket/x: not an s3://bucket/prefix URL" ]]
+	run_split s3-ls-parquet -j 0 "s3://$BUCKET/"
+	[ "$status" -eq 64 ]
+}
+
+@test "pagination: 2,500 objects over three pages, each listed once, memory flat" {
+	one="$SAMPLES/$(cd "$SAMPLES" && ls *.parquet | head -n 1)"
+	"$REPO/.venv/bin/python" "$REPO/tests/gen/s3_fill.py" "$BUCKET" many/ 2500 "$one"
+	"$REPO/tests/gen/peakrss" "$BATS_TEST_TMPDIR/rss" s3-ls-parquet "s3://$BUCKET/many/" >"$BATS_TEST_TMPDIR/out"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 2500 ]
+	[ "$(jq -r .key "$BATS_TEST_TMPDIR/out" | sort -u | wc -l)" -eq 2500 ]
+	jq -e -s 'all(.rows >= 0)' "$BATS_TEST_TMPDIR/out" >/dev/null
+	# One page of 1,000 objects in memory at a time: far below what 2,500 would need if slurped.
+	[ "$(cat "$BATS_TEST_TMPDIR/rss")" -lt 40000 ]
+}
