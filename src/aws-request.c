@@ -1,0 +1,213 @@
+/* aws-request: send one SigV4-signed request to an AWS service and print the response body. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "aws.h"
+#include "http.h"
+#include "s3.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-mv] -s service [-X method] [-H header]… [-f name=value | -f name@file]… "
+	    "[-d data | -d @file] path-or-url\n", argv0);
+	exit(EX_USAGE);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	struct buf b = {0};
+	char chunk[8192];
+	size_t n;
+
+	if (!f)
+		die(EX_NOINPUT, "%s: cannot open", path);
+	buf_add(&b, NULL, 0);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	if (ferror(f))
+		die(EX_IOERR, "%s: read error", path);
+	if (f != stdin)
+		fclose(f);
+	*len = b.len;
+	return b.p;
+}
+
+/* Where a service lives when no endpoint is configured. IAM is global, in us-east-1. */
+static char *
+default_endpoint(const char *service, const char *region)
+{
+	if (strcmp(service, "iam") == 0)
+		return estrdup("https://iam.amazonaws.com");
+	return esprintf("https://%s.%s.amazonaws.com", service, region);
+}
+
+static void
+upper(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'a' && *s <= 'z')
+			*s -= 32;
+}
+
+static char *
+content_md5(const void *p, size_t n)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	unsigned char b64[32];
+
+	EVP_Digest(p, n, md, &mdlen, EVP_md5(), NULL);
+	EVP_EncodeBlock(b64, md, (int)mdlen);
+	return esprintf("Content-MD5: %s", b64);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *service = NULL, *method = NULL, *target;
+	struct curl_slist *extra = NULL, *signed_hdrs;
+	struct buf form = {0};
+	struct aws_creds creds;
+	struct http_req q = {0};
+	struct http_resp r = {0};
+	char *body = NULL, *url, *ep, *svc_upper, *action = NULL, err[512];
+	size_t bodylen = 0;
+	int c, rc, md5 = 0;
+
+	setprogname(argv[0]);
+	while ((c = getopt(argc, argv, "H:X:d:f:hms:v")) != -1) {
+		switch (c) {
+		case 'H':
+			extra = curl_slist_append(extra, optarg);
+			break;
+		case 'X':
+			method = optarg;
+			break;
+		case 'd':
+			free(body);
+			body = optarg[0] == '@' ? slurp(optarg + 1, &bodylen) : estrdup(optarg);
+			if (optarg[0] != '@')
+				bodylen = strlen(body);
+			break;
+		case 'f': {
+			/* Query-protocol parameters (IAM, STS, SQS): name=value, or name@file for a
+			 * document such as a policy. */
+			char *eq = strpbrk(optarg, "=@"), *name, *val, *enc;
+			size_t n;
+
+			if (!eq || eq == optarg)
+				die(EX_USAGE, "-f %s: not name=value or name@file", optarg);
+			name = estrndup(optarg, (size_t)(eq - optarg));
+			val = *eq == '@' ? slurp(eq + 1, &n) : estrdup(eq + 1);
+			if (strcmp(name, "Action") == 0) {
+				free(action);
+				action = estrdup(val);
+			}
+			if (form.len)
+				buf_addstr(&form, "&");
+			enc = aws_uri_encode(name, 1);
+			buf_addstr(&form, enc);
+			free(enc);
+			enc = aws_uri_encode(val, 1);
+			buf_printf(&form, "=%s", enc);
+			free(enc);
+			free(name);
+			free(val);
+			break;
+		}
+		case 'm':
+			md5 = 1;
+			break;
+		case 's':
+			service = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind != 1 || !service)
+		usage();
+	if (form.len && body)
+		die(EX_USAGE, "-f and -d both give the body; use one");
+	if (form.len) {
+		body = form.p;
+		bodylen = form.len;
+		extra = curl_slist_append(extra, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
+	}
+	if (!method)
+		method = body ? "POST" : "GET";
+	if (md5) {
+		char *h = content_md5(body ? body : "", bodylen);
+
+		extra = curl_slist_append(extra, h);
+		free(h);
+	}
+	target = argv[optind];
+
+	http_init();
+	if ((rc = aws_creds_load(&creds, err, sizeof err)) != 0)
+		die(rc, "%s", err);
+	svc_upper = estrdup(service);
+	upper(svc_upper);
+	if (strstr(target, "://")) {
+		url = estrdup(target);
+	} else {
+		if (!(ep = aws_endpoint_url(svc_upper)))
+			ep = default_endpoint(service, creds.region);
+		url = esprintf("%s%s%s", ep, target[0] == '/' ? "" : "/", target);
+		free(ep);
+	}
+	/* IAM signs in us-east-1 whatever the caller's region. */
+	if (strcmp(service, "iam") == 0) {
+		free(creds.region);
+		creds.region = estrdup("us-east-1");
+	}
+	signed_hdrs = aws_sign(&creds, service, method, url, extra, body ? body : "", bodylen, time(NULL));
+	q.method = method;
+	q.url = url;
+	q.what = action ? action : target;
+	q.headers = signed_hdrs;
+	q.body = body;
+	q.bodylen = bodylen;
+	/* GET, HEAD, PUT and DELETE are idempotent in S3 and the query APIs dbx2sf uses. */
+	q.idempotent = strcmp(method, "POST") != 0;
+	rc = http_do(&q, &r);
+	if (rc)
+		die(rc, "%s", r.err);
+	if (r.status < 200 || r.status > 299) {
+		char *what = esprintf("%s %s", service, action ? action : target);
+
+		rc = s3_error(&r, what, err, sizeof err);
+		/* The query APIs say NoSuchEntity / EntityAlreadyExists; S3 NoSuch*. */
+		if (strstr(err, ": NoSuchEntity") || r.status == 404)
+			rc = EX_NOINPUT;
+		else if (strstr(err, ": EntityAlreadyExists") || r.status == 409)
+			rc = EX_CANTCREAT;
+		else if (r.status == 400 && rc == EX_PROTOCOL)
+			rc = EX_DATAERR;
+		die(rc, "%s", err);
+	}
+	if (r.body.len && fwrite(r.body.p, 1, r.body.len, stdout) != r.body.len)
+		die(EX_IOERR, "standard output: write error");
+	http_resp_free(&r);
+	curl_slist_free_all(signed_hdrs);
+	curl_slist_free_all(extra);
+	aws_creds_free(&creds);
+	free(url);
+	free(body);
+	free(svc_upper);
+	free(action);
+	return 0;
+}
