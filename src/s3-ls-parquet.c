@@ -34,18 +34,25 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-/* Spark, Hadoop and Databricks leave markers and checksums beside the data files. */
+/* Spark, Hadoop and Databricks leave markers, checksums and logs beside the data files. Hidden
+ * as Spark's file index hides them: a path segment (below the listed prefix) beginning with '.',
+ * or with '_' unless it is a k=v partition directory; and Hadoop's .crc checksums. */
 static int
-is_data_file(const struct s3_object *o)
+is_data_file(const struct s3_object *o, size_t skip)
 {
-	const char *base = strrchr(o->key, '/');
-	size_t n;
+	const char *seg = o->key + skip, *end;
+	size_t n = strlen(o->key);
 
-	base = base ? base + 1 : o->key;
-	n = strlen(base);
-	if (n == 0 || base[0] == '_' || base[0] == '.')
+	if (n == 0 || o->key[n - 1] == '/')
 		return 0;
-	return !(n >= 4 && strcmp(base + n - 4, ".crc") == 0);
+	for (; *seg; seg = *end ? end + 1 : end) {
+		end = strchr(seg, '/');
+		if (!end)
+			end = seg + strlen(seg);
+		if (seg[0] == '.' || (seg[0] == '_' && !memchr(seg, '=', (size_t)(end - seg))))
+			return 0;
+	}
+	return !(n >= 4 && strcmp(o->key + n - 4, ".crc") == 0);
 }
 
 static int
@@ -233,7 +240,7 @@ main(int argc, char *argv[])
 	struct s3_page pg;
 	char *prefix, *token = NULL, err[512], *end;
 	int footers = 1, jobs = 16, c, rc;
-	size_t i, nfiles = 0, pages = 0;
+	size_t i, nfiles = 0, pages = 0, hidden_from;
 
 	setprogname(argv[0]);
 	while ((c = getopt(argc, argv, "Fhj:s:v")) != -1) {
@@ -267,6 +274,8 @@ main(int argc, char *argv[])
 			die(EX_USAGE, "%s: not an s3://bucket/prefix URL", argv[optind]);
 		bucket = b;
 	}
+	/* The prefix names a directory or a name's beginning; hiding applies below its last '/'. */
+	hidden_from = strrchr(prefix, '/') ? (size_t)(strrchr(prefix, '/') - prefix) + 1 : 0;
 	http_init();
 	if ((rc = s3_open(&conn, err, sizeof err)) != 0)
 		die(rc, "%s", err);
@@ -285,7 +294,7 @@ main(int argc, char *argv[])
 			struct file *f = &files[i];
 
 			f->obj = &pg.obj[i];
-			if (!is_data_file(f->obj))
+			if (!is_data_file(f->obj, hidden_from))
 				continue;
 			f->what = esprintf("s3://%s/%s", bucket, f->obj->key);
 			if (!footers)
@@ -303,7 +312,7 @@ main(int argc, char *argv[])
 		for (i = 0; i < pg.n; i++) {
 			struct file *f = &files[i];
 
-			if (!is_data_file(f->obj))
+			if (!is_data_file(f->obj, hidden_from))
 				continue;
 			nfiles++;
 			if (f->err) {

@@ -21,8 +21,7 @@ test_bucket() {
 aws_cli() { "$REPO/.venv/bin/aws" --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }
 
 # Run a command, capturing stdout and stderr apart: $output is stdout, $stderr is stderr.
+bats_require_minimum_version 1.5.0
 run_split() {
-	local errf="$BATS_TEST_TMPDIR/stderr.$$"
-	run "$@" 2>"$errf"
-	stderr=$(cat "$errf")
+	run --separate-stderr "$@"
 }

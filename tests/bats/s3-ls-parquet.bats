@@ -17,7 +17,7 @@ setup_file() {
 	for marker in _SUCCESS ._SUCCESS.crc .part-00000.snappy.parquet.crc _started_123 _committed_123 _delta_log/x.json; do
 		aws_cli s3 cp --quiet "$BATS_FILE_TMPDIR/empty" "s3://$BUCKET/ds/date=2025-11-15/run=r1/$marker"
 	done
-	aws_cli s3 cp --recursive --quiet "$SAMPLES/corrupt" "s3://$BUCKET/bad/"
+	aws_cli s3 cp --recursive --quiet --exclude '*.jsonl' "$SAMPLES/corrupt" "s3://$BUCKET/bad/"
 }
 
 teardown_file() {
@@ -77,7 +77,7 @@ teardown_file() {
 	run_split s3-ls-parquet "s3://$BUCKET/bad/"
 	[ "$status" -eq 65 ]
 	[ "$(jq -r .key <<<"$output")" = "bad/good.parquet" ]
-	nbad=$(cd "$SAMPLES/corrupt" && ls | wc -l)
+	nbad=$(cd "$SAMPLES/corrupt" && ls *.parquet | wc -l)
 	[ "$(grep -c "^s3-ls-parquet: s3://$BUCKET/bad/" <<<"$stderr")" -eq "$nbad" ]
 	grep -q 'magic' <<<"$stderr"
 }
@@ -124,12 +124,28 @@ teardown_file() {
 }
 
 @test "pagination: 2,500 objects over three pages, each listed once, memory flat" {
-	one="$SAMPLES/$(cd "$SAMPLES" && ls *.parquet | head -n 1)"
+	one="$SAMPLES/physical.parquet"
 	"$REPO/.venv/bin/python" "$REPO/tests/gen/s3_fill.py" "$BUCKET" many/ 2500 "$one"
-	"$REPO/tests/gen/peakrss" "$BATS_TEST_TMPDIR/rss" s3-ls-parquet "s3://$BUCKET/many/" >"$BATS_TEST_TMPDIR/out"
+	"$REPO/.venv/bin/python" "$REPO/tests/gen/s3_fill.py" "$BUCKET" page/ 1000 "$one"
+	"$REPO/tests/gen/peakrss" "$BATS_TEST_TMPDIR/rss.many" s3-ls-parquet "s3://$BUCKET/many/" >"$BATS_TEST_TMPDIR/out"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 2500 ]
 	[ "$(jq -r .key "$BATS_TEST_TMPDIR/out" | sort -u | wc -l)" -eq 2500 ]
-	jq -e -s 'all(.rows >= 0)' "$BATS_TEST_TMPDIR/out" >/dev/null
-	# One page of 1,000 objects in memory at a time: far below what 2,500 would need if slurped.
-	[ "$(cat "$BATS_TEST_TMPDIR/rss")" -lt 40000 ]
+	jq -e -s 'all(.rows == 5)' "$BATS_TEST_TMPDIR/out" >/dev/null
+	# Flat: 2,500 objects cost what one full page of 1,000 costs (slurping would add ~7 MB).
+	"$REPO/tests/gen/peakrss" "$BATS_TEST_TMPDIR/rss.page" s3-ls-parquet "s3://$BUCKET/page/" >/dev/null
+	many=$(cat "$BATS_TEST_TMPDIR/rss.many") page=$(cat "$BATS_TEST_TMPDIR/rss.page")
+	echo "peak RSS: 2500 objects $many KiB, 1000 objects $page KiB"
+	[ "$many" -le $((page + 2048)) ]
+}
+
+@test "credentials the service refuses: one line with S3's reason, exit 77" {
+	AWS_ACCESS_KEY_ID=AKIAUNKNOWNKEY000000 AWS_SECRET_ACCESS_KEY=wrong run_split s3-ls-parquet "s3://$BUCKET/ds/"
+	[ "$status" -eq 77 ]
+	[ "$output" = "" ]
+	[[ $stderr == "s3-ls-parquet: s3://$BUCKET/ds/: InvalidAccessKeyId"* ]]
+	# The stack's own key with a wrong secret: the signature check itself refuses it.
+	key=$(awk -F' = ' '$1 == "aws_access_key_id" {print $2}' "$AWS_SHARED_CREDENTIALS_FILE")
+	AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=not-the-secret run_split s3-ls-parquet "s3://$BUCKET/ds/"
+	[ "$status" -eq 77 ]
+	[[ $stderr == "s3-ls-parquet: s3://$BUCKET/ds/: SignatureDoesNotMatch"* ]]
 }
