@@ -148,6 +148,16 @@ main(int argc, char *argv[])
 	}
 	if (!method)
 		method = body ? "POST" : "GET";
+	/* libcurl would label any body form-encoded, and servers may then parse it as a form. */
+	if (body && !form.len) {
+		struct curl_slist *h;
+
+		for (h = extra; h; h = h->next)
+			if (strncasecmp(h->data, "content-type:", 13) == 0)
+				break;
+		if (!h)
+			extra = curl_slist_append(extra, "Content-Type: application/octet-stream");
+	}
 	if (md5) {
 		char *h = content_md5(body ? body : "", bodylen);
 

@@ -93,7 +93,13 @@ static const struct { const char *code; int ex; } s3_codes[] = {
 	{ "ExpiredToken", EX_NOPERM },
 	{ "InvalidToken", EX_NOPERM },
 	{ "AllAccessDisabled", EX_NOPERM },
+	{ "InvalidClientTokenId", EX_NOPERM },		/* the query APIs: IAM, STS, SQS */
+	{ "UnrecognizedClientException", EX_NOPERM },
+	{ "AccessDeniedException", EX_NOPERM },
 	{ "SlowDown", EX_TEMPFAIL },
+	{ "Throttling", EX_TEMPFAIL },
+	{ "ThrottlingException", EX_TEMPFAIL },
+	{ "RequestLimitExceeded", EX_TEMPFAIL },
 	{ "RequestTimeTooSkewed", EX_CONFIG },
 	{ "PermanentRedirect", EX_CONFIG },
 	{ "AuthorizationHeaderMalformed", EX_CONFIG },

@@ -1,0 +1,28 @@
+# config.mk — the settings of one dbx2sf publication. Copy it into the directory you run make
+# from, and edit. Credentials never go here: each tool reads its ecosystem's own files and
+# variables (~/.aws, ~/.snowflake/connections.toml, ~/.databrickscfg; see dbx2sf(7)).
+
+# The Databricks side: the curated Delta table, its date column, and where to run SQL.
+DBX_PROFILE     = DEFAULT
+DBX_WAREHOUSE   =
+SOURCE_TABLE    = main.sales.trips
+DATE_COLUMN     = trip_date
+
+# The landing zone: exports go to $(LANDING)/$(DATASET)/date=D/run=R/.
+LANDING         = s3://my-landing-bucket/dbx2sf
+DATASET         = trips
+# Parquet file size the export aims at (bytes, or K/M/G); Snowflake loads 100-250 MB best.
+TARGET_FILE_SIZE = 200M
+
+# The Snowflake side. SF_CONNECTION names a connection in connections.toml ("" = default).
+SF_CONNECTION   =
+TARGET_TABLE    = ANALYTICS.PUBLIC.TRIPS
+STAGE           = ANALYTICS.PUBLIC.DBX2SF_TRIPS
+INTEGRATION     = DBX2SF_S3
+# The role that reads the table (make grant), and the pipe of make pipe.
+READER_ROLE     = ANALYST
+PIPE            = ANALYTICS.PUBLIC.DBX2SF_TRIPS_PIPE
+
+# The AWS role Snowflake assumes to read the landing zone (make iam).
+AWS_ROLE_NAME   = dbx2sf-snowflake-read
+AWS_ACCOUNT_ID  = 123456789012

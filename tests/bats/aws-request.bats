@@ -1,0 +1,54 @@
+#!/usr/bin/env bats
+# aws-request against moto with SigV4 checking on.
+
+load helpers
+
+setup_file() {
+	stack_up moto
+}
+
+@test "IAM: a role created, read back, and its absence reported as exit 66" {
+	role=r-$$-$RANDOM
+	printf '%s' '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/x"},"Action":"sts:AssumeRole"}]}' >"$BATS_TEST_TMPDIR/trust.json"
+	run_split aws-request -s iam -f Action=GetRole -f Version=2010-05-08 -f RoleName=$role /
+	[ "$status" -eq 66 ]
+	[ "$stderr" = "aws-request: iam GetRole: NoSuchEntity: Role $role not found" ]
+	run_split aws-request -s iam -f Action=CreateRole -f Version=2010-05-08 -f RoleName=$role \
+		-f AssumeRolePolicyDocument@"$BATS_TEST_TMPDIR/trust.json" /
+	[ "$status" -eq 0 ]
+	[[ $output == *"<RoleName>$role</RoleName>"* ]]
+	run_split aws-request -s iam -f Action=CreateRole -f Version=2010-05-08 -f RoleName=$role \
+		-f AssumeRolePolicyDocument@"$BATS_TEST_TMPDIR/trust.json" /
+	[ "$status" -eq 73 ]
+	run_split aws-request -s iam -f Action=GetRole -f Version=2010-05-08 -f RoleName=$role /
+	[ "$status" -eq 0 ]
+	[[ $output == *"arn:aws:iam::123456789012:role/$role"* ]]
+}
+
+@test "S3: PUT an object with a body and a Content-MD5, GET it back by path" {
+	b=ar-$$
+	aws-request -s s3 -X PUT /$b >/dev/null
+	run_split aws-request -m -s s3 -X PUT -d 'hello, world' "/$b/dir/date%3D2025-11-15/x.txt"
+	[ "$status" -eq 0 ]
+	run_split aws-request -s s3 "/$b/dir/date%3D2025-11-15/x.txt"
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello, world" ]
+	run_split aws-request -s s3 "/$b/nope"
+	[ "$status" -eq 66 ]
+	[[ $stderr == "aws-request: s3 /$b/nope: NoSuchKey"* ]]
+}
+
+@test "STS with wrong credentials: exit 77" {
+	AWS_ACCESS_KEY_ID=AKIAUNKNOWNKEY000000 AWS_SECRET_ACCESS_KEY=x \
+		run_split aws-request -s sts -f Action=GetCallerIdentity -f Version=2011-06-15 /
+	[ "$status" -eq 77 ]
+	[[ $stderr == "aws-request: sts GetCallerIdentity: "* ]]
+}
+
+@test "usage: no service, two bodies" {
+	run_split aws-request /
+	[ "$status" -eq 64 ]
+	run_split aws-request -s iam -f A=b -d x /
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "aws-request: -f and -d both give the body; use one" ]
+}
