@@ -149,3 +149,47 @@ teardown_file() {
 	[ "$status" -eq 77 ]
 	[[ $stderr == "s3-ls-parquet: s3://$BUCKET/ds/: SignatureDoesNotMatch"* ]]
 }
+
+# faultproxy in front of moto: the first $1 requests fail as asked, the rest pass through.
+start_faultproxy() {
+	port=$("$REPO/.venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	"$REPO/.venv/bin/python" "$REPO/tests/stack/faultproxy.py" --port "$port" --upstream "$AWS_ENDPOINT_URL" \
+		--count-file "$BATS_TEST_TMPDIR/count" "$@" 3>&- &
+	proxy_pid=$!
+	for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+	proxy_url=http://127.0.0.1:$port
+}
+
+teardown() {
+	[ -z "${proxy_pid:-}" ] || kill "$proxy_pid" 2>/dev/null || true
+}
+
+@test "throttled (503 SlowDown with Retry-After) then served: retried, same output as without" {
+	start_faultproxy --fail 3 --status 503 --retry-after 0
+	AWS_ENDPOINT_URL=$proxy_url run_split s3-ls-parquet -v "s3://$BUCKET/ds/"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'retrying' <<<"$stderr")" -eq 3 ]
+	direct=$(s3-ls-parquet "s3://$BUCKET/ds/")
+	[ "$output" = "$direct" ]
+}
+
+@test "dropped connections on the reads: retried (GETs are idempotent)" {
+	start_faultproxy --fail 2 --drop
+	AWS_ENDPOINT_URL=$proxy_url run_split s3-ls-parquet "s3://$BUCKET/ds/"
+	[ "$status" -eq 0 ]
+	[ "$(jq -s length <<<"$output")" -eq "$(cd "$SAMPLES" && ls *.parquet | wc -l)" ]
+}
+
+@test "503 for good: exit 69 after six tries, one line; 429 for good: exit 75" {
+	start_faultproxy --fail 1000 --status 503 --retry-after 0
+	AWS_ENDPOINT_URL=$proxy_url run_split s3-ls-parquet "s3://$BUCKET/ds/"
+	[ "$status" -eq 69 ]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	[[ $stderr == "s3-ls-parquet: s3://$BUCKET/ds/: HTTP 503 after 6 tries" ]]
+	[ "$(cat "$BATS_TEST_TMPDIR/count")" -eq 6 ]
+	kill "$proxy_pid"
+	start_faultproxy --fail 1000 --status 429 --retry-after 0
+	AWS_ENDPOINT_URL=$proxy_url run_split s3-ls-parquet "s3://$BUCKET/ds/"
+	[ "$status" -eq 75 ]
+	[[ $stderr == "s3-ls-parquet: s3://$BUCKET/ds/: HTTP 429 after 6 tries" ]]
+}
