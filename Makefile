@@ -58,3 +58,107 @@ clean:
 	rm -rf tests/unit/bin
 
 .PHONY: all deps unit check install uninstall clean
+
+# ---------------------------------------------------------------------------------------------
+# The runbook. Settings come from ./config.mk (annotated example: share/config.mk); credentials
+# never do. Each step of a date leaves one file under state/<dataset>/<date>/, written to a
+# temporary name and renamed on success, so make knows what is done: a failed step runs again
+# from where it failed, a finished date is skipped, and -j runs dates side by side.
+#
+#   make integration iam stage        once: Snowflake reads the landing zone
+#   make backfill DATE=2025-11-15     export, list, table, load, validate one date
+#   make backfill FROM=2025-11-01 TO=2025-11-30 -j4
+#   make grant | pipe | cleanup CONFIRM=yes
+# ---------------------------------------------------------------------------------------------
+
+-include config.mk
+
+# The tools: this tree's when built here, else the installed ones on PATH.
+HERE   := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
+TOOL    = $(if $(wildcard $(HERE)bin/$(1)),$(HERE)bin/$(1),$(1))
+SHARE  := $(HERE)share
+SF      = $(call TOOL,sf-exec) $(if $(SF_CONNECTION),-c $(SF_CONNECTION))
+DBX     = $(call TOOL,dbx-exec) $(if $(DBX_PROFILE),-p $(DBX_PROFILE)) $(if $(DBX_WAREHOUSE),-w $(DBX_WAREHOUSE))
+STATE   = state/$(DATASET)
+ROLE_ARN = arn:aws:iam::$(AWS_ACCOUNT_ID):role/$(AWS_ROLE_NAME)
+LANDING_BUCKET = $(word 1,$(subst /, ,$(patsubst s3://%,%,$(LANDING))))
+LANDING_PREFIX = $(patsubst $(LANDING_BUCKET)/%,%,$(patsubst s3://%,%,$(LANDING)))
+
+# The dates: DATE=D, or FROM=D TO=D inclusive (checked by date(1): a bad date stops make).
+DATES = $(if $(DATE),$(DATE),$(if $(FROM),$(shell $(SHARE)/dates $(FROM) $(TO))))
+$(if $(FROM),$(if $(DATES),,$(error FROM=$(FROM) TO=$(TO): not a date range of YYYY-MM-DD)))
+
+runbook-config:
+	@test -f config.mk || { echo "config.mk: missing here; start from $(SHARE)/config.mk" >&2; exit 78; }
+
+# 1. The storage integration, and what AWS must trust: Snowflake's IAM user and external id.
+integration: state/integration.jsonl
+state/integration.jsonl: | runbook-config
+	@mkdir -p state
+	$(SF) -D integration=$(INTEGRATION) -D role_arn=$(ROLE_ARN) -D landing=$(LANDING) \
+		-f $(SHARE)/sql/integration.sql >$@.tmp && mv $@.tmp $@
+
+# 2. The role Snowflake assumes: trust policy and least-privilege read policy, as JSON; with
+#    APPLY=1 also applied through the IAM API.
+iam: state/iam-trust.json state/iam-read-policy.json
+	$(if $(filter 1,$(APPLY)),$(SHARE)/iam-apply $(AWS_ROLE_NAME) state/iam-trust.json state/iam-read-policy.json,@echo "iam: policies written to state/; make iam APPLY=1 applies them")
+state/iam-trust.json: state/integration.jsonl
+	jq -s -f $(SHARE)/iam-trust.jq $< >$@.tmp && mv $@.tmp $@
+state/iam-read-policy.json: | runbook-config
+	@mkdir -p state
+	jq -n --arg bucket $(LANDING_BUCKET) --arg prefix $(LANDING_PREFIX)/$(DATASET) \
+		-f $(SHARE)/iam-read-policy.jq >$@.tmp && mv $@.tmp $@
+
+# 3. The stage over the dataset's part of the landing zone.
+stage: state/$(DATASET)/stage.done
+state/$(DATASET)/stage.done: state/integration.jsonl
+	@mkdir -p $(STATE)
+	$(SF) -D stage=$(STAGE) -D integration=$(INTEGRATION) -D landing=$(LANDING) -D dataset=$(DATASET) \
+		-f $(SHARE)/sql/stage.sql >/dev/null && touch $@
+
+# 4. Per date: export from Databricks to a fresh run directory, list the files and footers.
+export: $(foreach d,$(DATES),$(STATE)/$(d)/export.json)
+$(STATE)/%/export.json: | runbook-config
+	@mkdir -p $(@D)
+	$(call TOOL,dbx-export) $(if $(DBX_PROFILE),-p $(DBX_PROFILE)) $(if $(DBX_WAREHOUSE),-w $(DBX_WAREHOUSE)) \
+		-s $(TARGET_FILE_SIZE) -k $(DATASET) -t $(SOURCE_TABLE) -c $(DATE_COLUMN) -d $* \
+		-o $(LANDING) >$@.tmp && mv $@.tmp $@
+$(STATE)/%/files.jsonl: $(STATE)/%/export.json
+	$(call TOOL,s3-ls-parquet) "$$(jq -r .location $<)" >$@.tmp && mv $@.tmp $@
+
+# 5. The target table, from the Parquet schema of the first date's files.
+table: state/$(DATASET)/table.done
+state/$(DATASET)/table.done: $(STATE)/$(firstword $(DATES))/files.jsonl
+	$(call TOOL,sf-copy) -d -p $(DATE_COLUMN) -t $(TARGET_TABLE) $< | $(SF) -f - >/dev/null && touch $@
+
+# 6. Per date: load exactly those files, atomically (DELETE + COPY in one transaction).
+load: $(foreach d,$(DATES),$(STATE)/$(d)/load.jsonl)
+$(STATE)/%/load.jsonl: $(STATE)/%/files.jsonl $(STATE)/table.done $(STATE)/stage.done
+	$(call TOOL,sf-copy) $(if $(SF_CONNECTION),-c $(SF_CONNECTION)) -p $(DATE_COLUMN) \
+		-s "$(STAGE)=$(LANDING)/$(DATASET)/" -t $(TARGET_TABLE) $< >$@.tmp && mv $@.tmp $@
+
+# 7. Per date: profiles of source and target, compared with the footers. parity.jsonl exists
+#    only when every metric matched: it is the proof that the date is done.
+validate: $(foreach d,$(DATES),$(STATE)/$(d)/parity.jsonl)
+$(STATE)/%/source.jsonl: $(STATE)/%/files.jsonl
+	$(call TOOL,parity-check) -s spark -t $(SOURCE_TABLE) -p $(DATE_COLUMN) -d $* $< | $(DBX) -f - >$@.tmp && mv $@.tmp $@
+$(STATE)/%/target.jsonl: $(STATE)/%/load.jsonl
+	$(call TOOL,parity-check) -s snowflake -t $(TARGET_TABLE) -p $(DATE_COLUMN) -d $* $(@D)/files.jsonl | $(SF) -f - >$@.tmp && mv $@.tmp $@
+$(STATE)/%/parity.jsonl: $(STATE)/%/source.jsonl $(STATE)/%/target.jsonl $(STATE)/%/files.jsonl
+	$(call TOOL,parity-check) -p $(DATE_COLUMN) $^ >$@.tmp && mv $@.tmp $@
+
+backfill: validate
+	@cat $(foreach d,$(DATES),$(STATE)/$(d)/parity.jsonl) | jq -r '[.partition, .status] | @tsv'
+
+# Forget a date's state, so that the next backfill exports it afresh (a new run directory).
+forget:
+	rm -rf $(foreach d,$(DATES),$(STATE)/$(d))
+
+# 8. Read access for the consumers.
+grant: | runbook-config
+	$(SF) -D database=$(word 1,$(subst ., ,$(TARGET_TABLE))) -D schema=$(word 2,$(subst ., ,$(TARGET_TABLE))) \
+		-D table=$(TARGET_TABLE) -D role=$(READER_ROLE) -f $(SHARE)/sql/grant.sql >/dev/null
+
+.PHONY: runbook-config integration iam stage export table load validate backfill forget grant
+.SECONDARY:
+
