@@ -1,0 +1,156 @@
+/* sf-exec: run SQL through the Snowflake SQL API v2 and print result rows as JSON lines. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "snowflake.h"
+#include "util.h"
+
+static volatile sig_atomic_t stop;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-nv] [-c connection] [-D name=value]... [-f file | sql]\n", argv0);
+	exit(EX_USAGE);
+}
+
+static void
+on_signal(int sig)
+{
+	/* The first signal cancels the statement; a second one does not wait for that. */
+	if (stop)
+		_exit(128 + sig);
+	stop = sig;
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	struct buf b = {0};
+	char chunk[8192];
+	size_t n;
+
+	if (!f)
+		die(EX_NOINPUT, "%s: %s", path, strerror(errno));
+	buf_add(&b, NULL, 0);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	if (ferror(f))
+		die(EX_IOERR, "%s: %s", path, strerror(errno));
+	if (f != stdin)
+		fclose(f);
+	return b.p;
+}
+
+/* What diagnostics call the statement: the file, or the first line of the text. */
+static char *
+label(const char *file, const char *sql)
+{
+	size_t n;
+
+	if (file)
+		return estrdup(strcmp(file, "-") == 0 ? "stdin" : file);
+	sql += strspn(sql, " \t\r\n");
+	n = strcspn(sql, "\r\n");
+	while (n && (sql[n - 1] == ' ' || sql[n - 1] == '\t'))
+		n--;
+	if (n > 60)
+		return esprintf("%.57s...", sql);
+	return n ? estrndup(sql, n) : estrdup("statement");
+}
+
+static void
+print_row(const char *line, size_t len, void *arg)
+{
+	(void)arg;
+	if (fwrite(line, 1, len, stdout) != len) {
+		if (errno == EPIPE)
+			exit(EX_IOERR);
+		die(EX_IOERR, "standard output: %s", strerror(errno));
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	char **defs = NULL, *file = NULL, *conn_name = NULL, *text, *sql, *body, err[1024];
+	size_t ndefs = 0;
+	int c, dry = 0, rc;
+	struct sf_conn conn;
+	struct sf_session s;
+	struct sigaction sa;
+
+	setprogname(argv[0]);
+	while ((c = getopt(argc, argv, "c:D:f:hnv")) != -1) {
+		switch (c) {
+		case 'c': conn_name = optarg; break;
+		case 'D':
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				die(EX_USAGE, "-D %s: expected name=value", optarg);
+			defs = erealloc(defs, (ndefs + 1) * sizeof *defs);
+			defs[ndefs++] = optarg;
+			break;
+		case 'f': file = optarg; break;
+		case 'n': dry = 1; break;
+		case 'v': verbose = 1; break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((file && argc != 0) || (!file && argc != 1))
+		usage();
+	text = file ? slurp(file) : estrdup(argv[0]);
+	if (!(sql = sf_template(text, defs, ndefs, err, sizeof err))) {
+		char *what = label(file, text);
+
+		die(EX_USAGE, "%s: %s", what, err);
+	}
+	if (strspn(sql, " \t\r\n;") == strlen(sql))
+		die(EX_USAGE, "%s: no SQL to run", file ? file : "argument");
+
+	if ((rc = sf_conn_load(&conn, conn_name, err, sizeof err)))
+		die(rc, "%s", err);
+	if ((rc = sf_session_open(&s, &conn, dry, err, sizeof err)))
+		die(rc, "%s", err);
+	s.what = label(file, text);
+	if (dry) {
+		body = sf_request_body(&s, sql);
+		printf("%s%s-- POST %s/api/v2/statements?requestId=<uuid>&async=true\n-- %s\n", sql,
+		    sql[0] && sql[strlen(sql) - 1] == '\n' ? "" : "\n", s.base_url, body);
+		free(body);
+		rc = 0;
+	} else {
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		s.stop = &stop;
+		http_init();
+		rc = sf_execute(&s, sql, print_row, NULL, err, sizeof err);
+	}
+	if (fflush(stdout) != 0 && errno != EPIPE)
+		die(EX_IOERR, "standard output: %s", strerror(errno));
+	if (rc == SF_INTERRUPTED) {
+		warnmsg("%s: interrupted", s.what);
+		rc = 128 + stop;
+	} else if (rc) {
+		warnmsg("%s", err);
+	}
+	free((char *)s.what);
+	sf_session_close(&s);
+	sf_conn_free(&conn);
+	free(text);
+	free(sql);
+	free(defs);
+	if (!dry)
+		curl_global_cleanup();
+	return rc;
+}
