@@ -1,0 +1,273 @@
+/* sf-copy: load the Parquet files of one partition into a Snowflake table, atomically. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "http.h"
+#include "jsonl.h"
+#include "schema.h"
+#include "snowflake.h"
+#include "sql.h"
+#include "util.h"
+
+static volatile sig_atomic_t stop;
+
+struct result {
+	const struct load *l;
+	char *seen;		/* per file: its COPY result row was seen */
+	long long loaded;	/* rows_loaded, all files */
+	int bad;		/* a file not loaded or not matching its footer */
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-dinv] [-c connection] [-p column] [-s stage=url] -t table [file]\n",
+	    argv0);
+	exit(EX_USAGE);
+}
+
+static void
+on_signal(int sig)
+{
+	if (stop)
+		_exit(128 + sig);
+	stop = sig;
+}
+
+static int
+count_of(const json_t *v, long long *n)
+{
+	const char *s;
+	char *end;
+
+	if (json_is_integer(v)) {
+		*n = json_integer_value(v);
+		return 0;
+	}
+	if (!(s = json_string_value(v)) || !*s)
+		return -1;
+	errno = 0;
+	*n = strtoll(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+/* The listed file a COPY result names: the full s3:// URL, or a path that ends the URL. */
+static long
+file_index(const struct load *l, const char *name)
+{
+	size_t i, n = strlen(name), u;
+
+	for (i = 0; i < l->nfiles; i++) {
+		if (strcmp(l->files[i].url, name) == 0)
+			return (long)i;
+		u = strlen(l->files[i].url);
+		if (n < u && l->files[i].url[u - n - 1] == '/' && strcmp(l->files[i].url + u - n, name) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* Each result row of the request: the COPY rows (they have a file column) are checked and
+ * printed; BEGIN, DELETE, the row count check and COMMIT have nothing to say. */
+static void
+on_row(const char *line, size_t len, void *arg)
+{
+	struct result *res = arg;
+	const struct load *l = res->l;
+	json_t *o = json_loadb(line, len, 0, NULL), *file;
+	const char *name, *status, *why;
+	long long loaded;
+	long i;
+
+	if (!o)
+		die(EX_PROTOCOL, "%s: a result row is not JSON", l->table);
+	if (!(file = json_object_get(o, "file"))) {
+		status = json_string_value(json_object_get(o, "status"));
+		if (status && strstr(status, "0 files processed")) {
+			warnmsg("%s: COPY processed no files", l->table);
+			res->bad = 1;
+		}
+		json_decref(o);
+		return;
+	}
+	if (fwrite(line, 1, len, stdout) != len)
+		die(EX_IOERR, "standard output: %s", strerror(errno));
+	name = json_string_value(file);
+	status = json_string_value(json_object_get(o, "status"));
+	why = json_string_value(json_object_get(o, "first_error"));
+	if (!name || (i = file_index(l, name)) < 0) {
+		warnmsg("%s: in the COPY result but not in the input", name ? name : "(null)");
+		res->bad = 1;
+	} else if (res->seen[i]++) {
+		warnmsg("%s: twice in the COPY result", l->files[i].url);
+		res->bad = 1;
+	} else if (count_of(json_object_get(o, "rows_loaded"), &loaded) < 0) {
+		warnmsg("%s: %s%s%s", l->files[i].url, status ? status : "no status", why ? ": " : "",
+		    why ? why : "");
+		res->bad = 1;
+	} else {
+		res->loaded += loaded;
+		if (!status || strcmp(status, "LOADED") != 0) {
+			warnmsg("%s: %s%s%s", l->files[i].url, status ? status : "no status", why ? ": " : "",
+			    why ? why : "");
+			res->bad = 1;
+		} else if (loaded != l->files[i].rows) {
+			warnmsg("%s: %lld rows loaded, the footer counts %lld", l->files[i].url, loaded,
+			    l->files[i].rows);
+			res->bad = 1;
+		}
+	}
+	json_decref(o);
+}
+
+static int
+load(struct load *l, const char *conn_name, const char *sql)
+{
+	struct result res = { l, ecalloc(l->nfiles, 1), 0, 0 };
+	struct sf_conn conn;
+	struct sf_session s;
+	struct sigaction sa;
+	char err[1024];
+	size_t i;
+	int rc;
+
+	if ((rc = sf_conn_load(&conn, conn_name, err, sizeof err)))
+		die(rc, "%s", err);
+	if ((rc = sf_session_open(&s, &conn, 0, err, sizeof err)))
+		die(rc, "%s", err);
+	s.what = esprintf("%s %s=%s", l->table, l->part_col, l->part_value);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	s.stop = &stop;
+	http_init();
+	progress("%s: loading %zu files, %lld rows", s.what, l->nfiles, l->rows);
+	rc = sf_execute(&s, sql, on_row, &res, err, sizeof err);
+	if (fflush(stdout) != 0)
+		die(EX_IOERR, "standard output: %s", strerror(errno));
+	if (rc == SF_INTERRUPTED)
+		die(128 + stop, "%s: interrupted", s.what);
+	/* A statement that fails ends the request before COMMIT, and the session's
+	 * TRANSACTION_ABORT_ON_ERROR has already rolled the transaction back. */
+	if (rc == EX_DATAERR)
+		die(rc, "%s; rolled back, the table is as it was", err);
+	if (rc)
+		die(rc, "%s", err);
+	for (i = 0; i < l->nfiles; i++) {
+		if (!res.seen[i]) {
+			warnmsg("%s: not in the COPY result", l->files[i].url);
+			res.bad = 1;
+		}
+	}
+	if (res.loaded != l->rows) {
+		warnmsg("%s: %lld rows loaded, the footers count %lld", s.what, res.loaded, l->rows);
+		res.bad = 1;
+	}
+	progress("%s: %lld rows loaded", s.what, res.loaded);
+	free(res.seen);
+	free((char *)s.what);
+	sf_session_close(&s);
+	sf_conn_free(&conn);
+	return res.bad ? EX_CHECK : 0;
+}
+
+/* -s stage=url: the stage as SQL names it and the URL it was created with. */
+static void
+stage_parse(struct load *l, char *arg)
+{
+	char *eq = strchr(arg, '=');
+
+	if (!eq)
+		die(EX_USAGE, "-s %s: expected stage=s3://bucket/prefix/", arg);
+	*eq = '\0';
+	l->stage = arg[0] == '@' ? arg + 1 : arg;
+	l->stage_url = eq + 1;
+	if (!sql_name_valid(l->stage, SQL_SNOWFLAKE))
+		die(EX_USAGE, "-s %s: not a stage name (db.schema.stage, plain identifiers)", arg);
+	if (strncmp(l->stage_url, "s3://", 5) != 0 || l->stage_url[5] == '/' || l->stage_url[5] == '\0' ||
+	    l->stage_url[strlen(l->stage_url) - 1] != '/')
+		die(EX_USAGE, "-s %s: the stage URL must be s3://bucket/[prefix/], ending in /", l->stage_url);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "ddl", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct load l = {0};
+	char *conn_name = NULL, *sql, err[1024];
+	const char *name = "stdin";
+	int c, ddl = 0, dry = 0, if_not_exists = 0, rc;
+	size_t lineno = 0;
+	FILE *in = stdin;
+	json_t *line;
+
+	setprogname(argv[0]);
+	while ((c = getopt_long(argc, argv, "c:dhinp:s:t:v", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': conn_name = optarg; break;
+		case 'd': ddl = 1; break;
+		case 'i': if_not_exists = 1; break;
+		case 'n': dry = 1; break;
+		case 'p': l.part_col = optarg; break;
+		case 's': stage_parse(&l, optarg); break;
+		case 't': l.table = optarg; break;
+		case 'v': verbose = 1; break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1 || !l.table)
+		usage();
+	if (!sql_name_valid(l.table, SQL_SNOWFLAKE))
+		die(EX_USAGE, "-t %s: not a table name (db.schema.table, plain identifiers)", l.table);
+	if (l.part_col && (!*l.part_col || strpbrk(l.part_col, "/=")))
+		die(EX_USAGE, "-p %s: not a partition key", l.part_col);
+	if (!ddl && (!l.stage || !l.part_col))
+		die(EX_USAGE, "a load needs -s stage=url and -p column");
+	if (if_not_exists && !ddl)
+		die(EX_USAGE, "-i goes with --ddl");
+	if (argc == 1 && strcmp(argv[0], "-") != 0) {
+		name = argv[0];
+		if (!(in = fopen(name, "r")))
+			die(EX_NOINPUT, "%s: %s", name, strerror(errno));
+	}
+	l.ddl = ddl;
+	while ((line = jsonl_read(in, name, &lineno))) {
+		char where[256];
+
+		snprintf(where, sizeof where, "%s:%zu", name, lineno);
+		rc = load_add(&l, line, where, err, sizeof err);
+		json_decref(line);
+		if (rc < 0)
+			die(EX_DATAERR, "%s", err);
+	}
+	if (l.nfiles == 0)
+		die(EX_DATAERR, "%s: no Parquet files", name);
+	sql = ddl ? load_ddl(&l, if_not_exists, err, sizeof err) : load_sql(&l, err, sizeof err);
+	if (!sql)
+		die(EX_DATAERR, "%s", err);
+	if (ddl || dry) {
+		fputs(sql, stdout);
+		rc = fflush(stdout) == 0 ? 0 : EX_IOERR;
+	} else {
+		rc = load(&l, conn_name, sql);
+	}
+	free(sql);
+	load_free(&l);
+	if (in != stdin)
+		fclose(in);
+	return rc;
+}

@@ -1,0 +1,243 @@
+#!/usr/bin/env bats
+# sf-copy on the local stack: Parquet files written by pyarrow into moto S3, listed by
+# s3-ls-parquet, loaded through the Snowflake stand-in's stage and COPY emulation.
+
+load helpers
+
+DB=SFCOPY_T
+TABLE=sfcopy_t.public.trips
+
+setup_file() {
+	stack_up moto snowflake
+	export BUCKET=$(test_bucket)
+	export STAGE=sfcopy_t.public.land
+	export STAGE_URL="s3://$BUCKET/trips/"
+	local d=$BATS_FILE_TMPDIR gen="$REPO/.venv/bin/python $REPO/tests/gen/sf_copy_files.py"
+	# Two dates, a run with a damaged file, a spare file with fewer rows.
+	$gen "$d/d15" 2025-11-15 3 100 >"$d/d15.want"
+	$gen "$d/d16" 2025-11-16 2 50 >"$d/d16.want"
+	$gen "$d/bad" 2025-11-15 2 40 corrupt >/dev/null
+	$gen "$d/small" 2025-11-17 1 10 >/dev/null
+	$gen "$d/types" types
+	aws_cli s3 mb "s3://$BUCKET" >&2
+	aws_cli s3 cp --recursive --quiet "$d/d15" "s3://$BUCKET/trips/date=2025-11-15/run=r1/"
+	aws_cli s3 cp --recursive --quiet "$d/d16" "s3://$BUCKET/trips/date=2025-11-16/run=r1/"
+	aws_cli s3 cp --recursive --quiet "$d/bad" "s3://$BUCKET/trips/date=2025-11-15/run=r2/"
+	aws_cli s3 cp --recursive --quiet "$d/d15" "s3://$BUCKET/trips/date=2025-11-17/run=r1/"
+	aws_cli s3 cp --recursive --quiet "$d/d15" "s3://$BUCKET/trips/date=2025-11-18/run=r1/"
+	aws_cli s3 cp --recursive --quiet "$d/d15" "s3://$BUCKET/other/date=2025-11-15/run=r1/"
+	aws_cli s3 cp --recursive --quiet "$d/types" "s3://$BUCKET/trips/types/date=2025-11-15/run=r1/"
+	for r in 15/run=r1 16/run=r1 15/run=r2 17/run=r1 18/run=r1; do
+		s3-ls-parquet "s3://$BUCKET/trips/date=2025-11-$r/" >"$d/files-${r%%/*}-${r##*=}.jsonl"
+	done
+	s3-ls-parquet "s3://$BUCKET/other/" >"$d/other.jsonl"
+	s3-ls-parquet "s3://$BUCKET/trips/types/" >"$d/types.jsonl"
+	sf-exec "CREATE OR REPLACE DATABASE $DB; CREATE OR REPLACE STAGE $STAGE URL = '$STAGE_URL'" >&2
+	sf-copy --ddl -i -p date -t "$TABLE" "$d/files-15-r1.jsonl" | sf-exec -f - >&2
+}
+
+teardown_file() {
+	sf-exec "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
+	aws_cli s3 rb --force "s3://$BUCKET" >/dev/null 2>&1 || true
+}
+
+# Rows, id sum and fare sum per date, as the table holds them now.
+table_state() {
+	sf-exec "SELECT \"date\"::VARCHAR AS \"date\", COUNT(*) AS \"rows\", SUM(\"id\") AS \"sum_id\",
+	    SUM(\"Fare Amt\")::VARCHAR AS \"sum_fare\" FROM $TABLE GROUP BY 1 ORDER BY 1" | jq -c .
+}
+
+# What the generator says the files of a date hold, in table_state's shape.
+want_state() {
+	jq -c --arg d "$1" '{date: $d, rows, sum_id, sum_fare}' "$BATS_FILE_TMPDIR/$2.want"
+}
+
+load_date() { # listing
+	sf-copy -p date -s "$STAGE=$STAGE_URL" -t "$TABLE" "$BATS_FILE_TMPDIR/$1.jsonl"
+}
+
+@test "--ddl: CREATE TABLE from the footers, names case-exact, the partition a DATE" {
+	run_split sf-copy --ddl -i -p date -t "$TABLE" "$BATS_FILE_TMPDIR/files-15-r1.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$output" = 'CREATE TABLE IF NOT EXISTS sfcopy_t.public.trips (
+  "id" NUMBER(38,0),
+  "Fare Amt" NUMBER(12,2),
+  "pickup" TIMESTAMP_NTZ(6),
+  "zone" VARCHAR,
+  "shared" BOOLEAN,
+  "mixedCase" NUMBER(38,0),
+  "date" DATE
+);' ]
+	[ -z "$stderr" ]
+}
+
+@test "every type of the map: the table from --ddl, the values loaded" {
+	sf-copy --ddl -p date -t sfcopy_t.public.types "$BATS_FILE_TMPDIR/types.jsonl" | sf-exec -f -
+	run_split sf-copy -p date -s "$STAGE=$STAGE_URL" -t sfcopy_t.public.types "$BATS_FILE_TMPDIR/types.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .status <<<"$output")" = LOADED ]
+	run sf-exec 'SELECT * FROM sfcopy_t.public.types ORDER BY "i8"'
+	[ "$status" -eq 0 ]
+	jq -e -s 'length == 2 and (.[0] | .b == true and .i8 == -5 and .u64 == "18446744073709551615"
+	    and .f32 == 1.5 and .f64 == 1e300 and .d38 == "1234567890123456789012345678.0123456789"
+	    and .s == "h\u00e9llo" and .bin == "00FF" and .fbin == "61626364" and .dt == "2025-11-15"
+	    and (.tms | startswith("01:02:03.004")) and (.tus | startswith("01:02:03.004567"))
+	    and (.tsns | startswith("2025-11-15T01:02:03.000001"))
+	    and (.tsutc | startswith("2025-11-15T12:00:00.123456"))
+	    and .lst == [1, 2] and .st == {x: 1, y: "a"} and .mp == {k: 1} and .js == {a: [1, 2]}
+	    and .uu == "00000000-0000-0000-0000-000000000001" and .date == "2025-11-15")
+	  and (.[1] | .b == null and .u64 == 0 and .d38 == "-1.0000000000" and .s == "" and .bin == "6162"
+	    and .dt == "1900-01-01" and .tms == null and .st == null and .lst == [] and .js == null)' <<<"$output"
+}
+
+@test "a date loads: every file LOADED with its footer's rows, the table holds exactly the files" {
+	run_split load_date files-15-r1
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(jq -s 'length' <<<"$output")" -eq 3 ]
+	[ "$(jq -s 'map(select(.status == "LOADED" and .rows_loaded == 100 and .errors_seen == 0)) | length' <<<"$output")" -eq 3 ]
+	got=$(jq -r .file <<<"$output" | sort)
+	want=$(jq -r .url "$BATS_FILE_TMPDIR/files-15-r1.jsonl" | sort)
+	[ "$got" = "$want" ]
+	run table_state
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(want_state 2025-11-15 d15)" ]
+}
+
+@test "reloading a date twice replaces it: no duplicates, other dates untouched" {
+	load_date files-16-r1 >/dev/null
+	load_date files-15-r1 >/dev/null
+	run_split load_date files-15-r1
+	[ "$status" -eq 0 ]
+	[ "$(jq -s 'map(select(.status == "LOADED")) | length' <<<"$output")" -eq 3 ]
+	run table_state
+	[ "$output" = "$(want_state 2025-11-15 d15; want_state 2025-11-16 d16)" ]
+}
+
+@test "a damaged file aborts the load: exit 65, rolled back, the table as it was" {
+	load_date files-15-r1 >/dev/null
+	before=$(table_state)
+	[ -n "$before" ]
+	run_split load_date files-15-r2
+	[ "$status" -eq 65 ]
+	[ -z "$output" ]
+	[[ $stderr == "sf-copy: $TABLE date=2025-11-15: "*"part-00001.parquet"*"rolled back, the table is as it was" ]]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	[ "$(table_state)" = "$before" ]
+}
+
+@test "a file replaced after listing with fewer rows: the row check fails inside the transaction" {
+	load_date files-15-r1 >/dev/null
+	before=$(table_state)
+	aws_cli s3 cp --quiet "$BATS_FILE_TMPDIR/small/part-00000.parquet" \
+		"s3://$BUCKET/trips/date=2025-11-17/run=r1/part-00001.parquet"
+	run_split load_date files-17-r1
+	[ "$status" -eq 65 ]
+	[ -z "$output" ]
+	[[ $stderr == *"the footers count 300 rows, the table holds 210"*"rolled back"* ]]
+	[ "$(table_state)" = "$before" ]
+}
+
+@test "a listed file deleted before the load: aborted, the table as it was" {
+	load_date files-15-r1 >/dev/null
+	before=$(table_state)
+	aws_cli s3 rm --quiet "s3://$BUCKET/trips/date=2025-11-18/run=r1/part-00002.parquet"
+	run_split load_date files-18-r1
+	[ "$status" -eq 65 ]
+	[[ $stderr == *"part-00002.parquet"*"rolled back"* ]]
+	[ "$(table_state)" = "$before" ]
+}
+
+@test "rows per file differing from the footers: exit 1, one line naming each file" {
+	# The total still matches, so the transaction commits; the per-file check must catch it.
+	jq -c 'if .key | endswith("part-00000.parquet") then .rows += 1
+	       elif .key | endswith("part-00001.parquet") then .rows -= 1 else . end' \
+		"$BATS_FILE_TMPDIR/files-15-r1.jsonl" >"$BATS_FILE_TMPDIR/skewed.jsonl"
+	run_split load_date skewed
+	[ "$status" -eq 1 ]
+	[ "$(jq -s length <<<"$output")" -eq 3 ]
+	[ "$(wc -l <<<"$stderr")" -eq 2 ]
+	grep -qx "sf-copy: s3://$BUCKET/trips/date=2025-11-15/run=r1/part-00000.parquet: 100 rows loaded, the footer counts 101" <<<"$stderr"
+	grep -qx "sf-copy: s3://$BUCKET/trips/date=2025-11-15/run=r1/part-00001.parquet: 100 rows loaded, the footer counts 99" <<<"$stderr"
+}
+
+@test "-n prints the SQL without connecting" {
+	SNOWFLAKE_HOME=/nonexistent run_split sf-copy -n -p date -s "@$STAGE=$STAGE_URL" -t "$TABLE" \
+		"$BATS_FILE_TMPDIR/files-15-r1.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$output" = "ALTER SESSION SET TRANSACTION_ABORT_ON_ERROR = TRUE;
+BEGIN;
+DELETE FROM $TABLE WHERE \"date\" = '2025-11-15'::DATE;
+COPY INTO $TABLE (\"id\", \"Fare Amt\", \"pickup\", \"zone\", \"shared\", \"mixedCase\", \"date\")
+  FROM (SELECT \$1:\"id\"::NUMBER(38,0), \$1:\"Fare Amt\"::NUMBER(12,2), \$1:\"pickup\"::TIMESTAMP_NTZ(6), \$1:\"zone\"::VARCHAR, \$1:\"shared\"::BOOLEAN, \$1:\"mixedCase\"::NUMBER(38,0), '2025-11-15'::DATE
+    FROM @$STAGE/date=2025-11-15/run=r1/)
+  FILES = ('part-00000.parquet',
+    'part-00001.parquet',
+    'part-00002.parquet')
+  FILE_FORMAT = (TYPE = PARQUET USE_LOGICAL_TYPE = TRUE BINARY_AS_TEXT = FALSE)
+  ON_ERROR = ABORT_STATEMENT FORCE = TRUE;
+SELECT (IFF(COUNT(*) = 300, '', 'sf-copy: the footers count 300 rows, the table holds ') || COUNT(*))::NUMBER(38,0) AS \"rows\"
+  FROM $TABLE WHERE \"date\" = '2025-11-15'::DATE;
+COMMIT;" ]
+}
+
+@test "-n: 2,500 files make three COPY statements of at most 1000 files in one transaction" {
+	jq -c --argjson n 2500 'range(0; $n) as $i | .url |= sub("part-00000"; "f\($i)") | .key |= sub("part-00000"; "f\($i)")' \
+		<(head -n 1 "$BATS_FILE_TMPDIR/files-15-r1.jsonl") >"$BATS_FILE_TMPDIR/many.jsonl"
+	run_split sf-copy -n -p date -s "$STAGE=$STAGE_URL" -t "$TABLE" "$BATS_FILE_TMPDIR/many.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^COPY INTO' <<<"$output")" -eq 3 ]
+	[ "$(grep -c "'f[0-9]*.parquet'" <<<"$output")" -eq 2500 ]
+	[ "$(grep -c '^BEGIN;$' <<<"$output")" -eq 1 ]
+	[ "$(tail -n 1 <<<"$output")" = "COMMIT;" ]
+	grep -q "COUNT(\*) = 250000," <<<"$output"
+}
+
+@test "input of two partitions is refused, naming the line" {
+	cat "$BATS_FILE_TMPDIR/files-15-r1.jsonl" "$BATS_FILE_TMPDIR/files-16-r1.jsonl" >"$BATS_FILE_TMPDIR/mixed.jsonl"
+	run_split sf-copy -n -p date -s "$STAGE=$STAGE_URL" -t "$TABLE" "$BATS_FILE_TMPDIR/mixed.jsonl"
+	[ "$status" -eq 65 ]
+	[ -z "$output" ]
+	[ "$stderr" = "sf-copy: $BATS_FILE_TMPDIR/mixed.jsonl:4: s3://$BUCKET/trips/date=2025-11-16/run=r1/part-00000.parquet: partition date=2025-11-16, but $BATS_FILE_TMPDIR/mixed.jsonl:1 has date=2025-11-15: load one partition at a time" ]
+}
+
+@test "files that disagree on a column's type are refused, naming the file and the column" {
+	jq -c 'if .key | endswith("part-00002.parquet") then .schema[1].precision = 14 else . end' \
+		"$BATS_FILE_TMPDIR/files-15-r1.jsonl" >"$BATS_FILE_TMPDIR/drift.jsonl"
+	run_split sf-copy --ddl -p date -t "$TABLE" <"$BATS_FILE_TMPDIR/drift.jsonl"
+	[ "$status" -eq 65 ]
+	[ -z "$output" ]
+	[ "$stderr" = "sf-copy: stdin:3: s3://$BUCKET/trips/date=2025-11-15/run=r1/part-00002.parquet: column \"Fare Amt\" is NUMBER(14,2) here, NUMBER(12,2) in s3://$BUCKET/trips/date=2025-11-15/run=r1/part-00000.parquet" ]
+}
+
+@test "files outside the stage URL are refused before anything runs" {
+	before=$(table_state)
+	run_split load_date other
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "sf-copy: $BATS_FILE_TMPDIR/other.jsonl:1: s3://$BUCKET/other/date=2025-11-15/run=r1/part-00000.parquet: not under the stage URL $STAGE_URL" ]
+	[ "$(table_state)" = "$before" ]
+}
+
+@test "usage and input errors" {
+	run_split sf-copy -p date -t "$TABLE" </dev/null
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "sf-copy: a load needs -s stage=url and -p column" ]
+	run_split sf-copy -n -p date -s "$STAGE=s3://$BUCKET/trips" -t "$TABLE" </dev/null
+	[ "$status" -eq 64 ]
+	[[ $stderr == *"ending in /" ]]
+	run_split sf-copy -n -p date -s "$STAGE=$STAGE_URL" -t 'trips; DROP TABLE x' </dev/null
+	[ "$status" -eq 64 ]
+	[[ $stderr == "sf-copy: -t trips; DROP TABLE x: not a table name"* ]]
+	run_split sf-copy -n -p date -s "$STAGE=$STAGE_URL" -t "$TABLE" </dev/null
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "sf-copy: stdin: no Parquet files" ]
+	run_split sf-copy -n -p date -s "$STAGE=$STAGE_URL" -t "$TABLE" "$BATS_FILE_TMPDIR/nonexistent"
+	[ "$status" -eq 66 ]
+	run_split sf-copy -t "$TABLE" -x
+	[ "$status" -eq 64 ]
+	[[ $stderr == *"usage: sf-copy "* ]]
+	s3-ls-parquet -F "s3://$BUCKET/trips/date=2025-11-15/run=r1/" >"$BATS_FILE_TMPDIR/nofooter.jsonl"
+	run_split sf-copy -n -p date -s "$STAGE=$STAGE_URL" -t "$TABLE" "$BATS_FILE_TMPDIR/nofooter.jsonl"
+	[ "$status" -eq 65 ]
+	[[ $stderr == *"part-00000.parquet: no footer rows or schema"* ]]
+}
