@@ -1,0 +1,1271 @@
+"""What the runbook needs from Snowflake beyond plain SQL, emulated in front of DuckDB:
+users and keys (ALTER USER), storage integrations, stages, file formats, grants, pipes,
+COPY INTO <table> from S3 Parquet, SYSTEM$WAIT. Each is listed in README.snowflake.
+
+Objects are kept in DIR/objects.json (rewritten atomically on each change).
+"""
+import base64
+import datetime
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+
+import duckdb
+
+import auth
+import engine
+from engine import SqlError, coltype, ident, rows_result, split_name, status_result
+
+TEXT, NUM = coltype("text"), coltype("fixed", 38, 0)
+ADMIN_ROLES = ("ACCOUNTADMIN", "SECURITYADMIN", "USERADMIN")
+NAME = r'((?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)(?:\.(?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)){0,2})'
+
+
+def now_str():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " +0000"
+
+
+def not_exist(kind, name, state="02000"):
+    return SqlError("002003", state, "SQL compilation error:\n%s '%s' does not exist or not authorized."
+                    % (kind, name))
+
+
+def already_exists(name):
+    return SqlError("002002", "42710", "SQL compilation error:\nObject '%s' already exists." % name)
+
+
+def unquote(v):
+    v = v.strip()
+    if len(v) >= 2 and v[0] == "'" and v[-1] == "'":
+        return v[1:-1].replace("''", "'").replace("\\'", "'")
+    if len(v) >= 4 and v.startswith("$$") and v.endswith("$$"):
+        return v[2:-2]
+    return v
+
+
+def scan_options(text):
+    """KEY = value pairs; value is a quoted string, a (...) group or a bare word."""
+    opts, i, n = {}, 0, len(text)
+    while i < n:
+        m = re.compile(r"\s*([A-Za-z_][\w]*)\s*=\s*").match(text, i)
+        if not m:
+            m2 = re.compile(r"\s*(\S+)").match(text, i)
+            if not m2:
+                break
+            raise engine.compilation_error("syntax error line 1 at position %d unexpected '%s'." % (i, m2.group(1)))
+        key = m.group(1).upper()
+        j = m.end()
+        if j < n and text[j] == "(":
+            k = matching_paren(text, j)
+            opts[key] = text[j:k + 1]
+            i = k + 1
+        elif j < n and text[j] == "'":
+            k = j + 1
+            while k < n:
+                if text[k] == "'" and k + 1 < n and text[k + 1] == "'":
+                    k += 2
+                    continue
+                if text[k] == "'":
+                    break
+                k += 1
+            opts[key] = text[j:k + 1]
+            i = k + 1
+        else:
+            m3 = re.compile(r"[^\s,]+").match(text, j)
+            if not m3:
+                raise engine.compilation_error("syntax error line 1 at position %d unexpected end of input." % j)
+            opts[key] = m3.group(0)
+            i = m3.end()
+        m4 = re.compile(r"\s*,").match(text, i)
+        if m4:
+            i = m4.end()
+    return opts
+
+
+def matching_paren(text, j):
+    depth, q = 0, None
+    for k in range(j, len(text)):
+        ch = text[k]
+        if q:
+            if ch == q:
+                q = None  # a doubled quote closes and reopens: same effect
+        elif ch in ("'", '"'):
+            q = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return k
+    raise engine.compilation_error("syntax error: unbalanced parenthesis.")
+
+
+def list_values(group):
+    """"('a', 'b')" -> ['a', 'b']"""
+    inner = group.strip()[1:-1]
+    return [unquote(v) for v in re.findall(r"'(?:[^']|'')*'", inner)]
+
+
+def split_top(text, sep=","):
+    out, depth, cur, i, q = [], 0, [], 0, None
+    while i < len(text):
+        ch = text[i]
+        if q:
+            cur.append(ch)
+            if ch == q:
+                q = None
+        elif ch in ("'", '"'):
+            q = ch
+            cur.append(ch)
+        elif ch == "(":
+            depth += 1
+            cur.append(ch)
+        elif ch == ")":
+            depth -= 1
+            cur.append(ch)
+        elif ch == sep and depth == 0:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    out.append("".join(cur))
+    return [s.strip() for s in out]
+
+
+def find_top_keyword(text, kw):
+    """Index of the last top-level occurrence of keyword kw (outside quotes/parens), or -1."""
+    depth, q, found = 0, None, -1
+    pat = re.compile(r"\b%s\b" % kw, re.I)
+    for i, ch in enumerate(text):
+        if q:
+            if ch == q:
+                q = None
+            continue
+        if ch in ("'", '"'):
+            q = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and pat.match(text, i) and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_$")):
+            found = i
+    return found
+
+
+class Objects:
+    def __init__(self, app, state):
+        self.app = app
+        self.path = os.path.join(state, "objects.json")
+        self.tmpdir = os.path.join(state, "tmp")
+        os.makedirs(self.tmpdir, exist_ok=True)
+        self.lock = threading.RLock()
+        self.data = {"integrations": {}, "stages": {}, "file_formats": {}, "grants": [],
+                     "pipes": {}, "load_history": {}, "generation": {}}
+        if os.path.exists(self.path):
+            with open(self.path) as f:
+                self.data.update(json.load(f))
+
+    def save(self):
+        with self.lock:
+            tmp = self.path + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump(self.data, f, indent=1)
+            os.replace(tmp, self.path)
+
+    def account(self):
+        return self.app.args.account.upper()
+
+
+# ================================================================ dispatch
+
+def handle(app, sess, sql, bindings):
+    s = engine.strip_comments(sql).strip()
+    low = s.lower()
+    for pat, fn in HANDLERS:
+        m = pat.match(s)
+        if m:
+            return fn(app, sess, m, s)
+    if low.startswith("truncate"):
+        return truncate(app, sess, s, bindings)
+    m = re.match(r"(?is)^(?:create\s+or\s+replace\s+(?:transient\s+)?table|drop\s+table(?:\s+if\s+exists)?)\s+" + NAME, s)
+    if m:
+        # dropping or re-creating a table drops its load metadata (research §3.9)
+        res = sess.run_core(sql, bindings)
+        key = ".".join(sess.qualify(split_name(m.group(1))))
+        with app.objects.lock:
+            if app.objects.data["load_history"].pop(key, None) is not None:
+                app.objects.save()
+        return res
+    return None
+
+
+def caller_role(app, sess):
+    if sess.role:
+        return sess.role.upper()
+    u = app.users.get(sess.user) or {}
+    return (u.get("default_role") or "PUBLIC").upper()
+
+
+# ================================================================ users and keys
+
+def alter_user(app, sess, m, sql):
+    target = ident(m.group(1))
+    rest = m.group(2).strip()
+    if target != sess.user and caller_role(app, sess) not in ADMIN_ROLES:
+        raise SqlError("003001", "42501", "SQL access control error:\nInsufficient privileges to operate on user '%s'" % target)
+    if app.users.get(target) is None and not re.match(r"(?i)^set\b", rest):
+        raise not_exist("User", target)
+    mm = re.match(r"(?is)^add\s+(?:programmatic\s+access\s+token|pat)\s+(\S+)(.*)$", rest)
+    if mm:
+        name = ident(mm.group(1))
+        opts = scan_options(mm.group(2))
+        days = int(unquote(opts.get("DAYS_TO_EXPIRY", "15")))
+        if not 1 <= days <= 365:
+            raise SqlError("000002", "22023", "Invalid value for DAYS_TO_EXPIRY: %d" % days)
+        role = unquote(opts["ROLE_RESTRICTION"]).upper() if "ROLE_RESTRICTION" in opts else None
+        secret = app.users.sql_add_pat(target, name, role, days)
+        return rows_result([("token_name", TEXT), ("token_secret", TEXT)], [(name, secret)])
+    mm = re.match(r"(?is)^remove\s+(?:programmatic\s+access\s+token|pat)\s+(\S+)\s*$", rest)
+    if mm:
+        app.users.sql_remove_pat(target, ident(mm.group(1)))
+        return status_result("Statement executed successfully.")
+    mm = re.match(r"(?is)^set\s+(.*)$", rest)
+    if mm:
+        opts = scan_options(mm.group(1))
+        kv = {}
+        for k, v in opts.items():
+            v = unquote(v)
+            if k in ("RSA_PUBLIC_KEY", "RSA_PUBLIC_KEY_2"):
+                try:
+                    auth.load_public_key(v)
+                except Exception:
+                    raise SqlError("002029", "22023", "New public key rejected by current policy. reason: Invalid public key")
+                kv[k.lower()] = v
+            elif k in ("DEFAULT_ROLE", "DEFAULT_WAREHOUSE", "DEFAULT_NAMESPACE"):
+                kv[k.lower()] = v.upper() if not v.startswith('"') else ident(v)
+        app.users.sql_update(target, **kv)
+        return status_result("Statement executed successfully.")
+    mm = re.match(r"(?is)^unset\s+(.*)$", rest)
+    if mm:
+        kv = {}
+        for k in re.split(r"[\s,]+", mm.group(1).strip()):
+            if k.upper() in ("RSA_PUBLIC_KEY", "RSA_PUBLIC_KEY_2"):
+                kv[k.lower()] = None
+        app.users.sql_update(target, **kv)
+        return status_result("Statement executed successfully.")
+    return status_result("Statement executed successfully.")
+
+
+def create_user(app, sess, m, sql):
+    if caller_role(app, sess) not in ADMIN_ROLES:
+        raise SqlError("003001", "42501", "SQL access control error:\nInsufficient privileges to operate on account")
+    name = ident(m.group(3))
+    if app.users.get(name) is not None and not m.group(1):
+        if m.group(2):
+            return status_result("%s already exists, statement succeeded." % name)
+        raise already_exists(name)
+    opts = scan_options(m.group(4) or "")
+    kv = {}
+    for k, v in opts.items():
+        if k in ("RSA_PUBLIC_KEY", "RSA_PUBLIC_KEY_2", "DEFAULT_ROLE", "DEFAULT_WAREHOUSE", "DEFAULT_NAMESPACE"):
+            kv[k.lower()] = unquote(v) if k.startswith("RSA") else ident(unquote(v))
+    app.users.sql_update(name, **kv)
+    return status_result("User %s successfully created." % name)
+
+
+def desc_user(app, sess, m, sql):
+    name = ident(m.group(1))
+    u = app.users.get(name)
+    if u is None:
+        raise not_exist("User", name)
+    rows = [("NAME", name, None, "Name"),
+            ("DEFAULT_ROLE", u.get("default_role"), None, "Primary principal of user session.")]
+    for slot in ("rsa_public_key", "rsa_public_key_2"):
+        fp = None
+        if u.get(slot):
+            try:
+                fp = auth.fingerprint(auth.load_public_key(u[slot]))
+            except Exception:
+                fp = None
+        rows.append((slot.upper() + "_FP", fp, None, "Fingerprint of user's RSA public key."))
+    return rows_result([("property", TEXT), ("value", TEXT), ("default", TEXT), ("description", TEXT)], rows)
+
+
+# ================================================================ integrations
+
+def integration_props(app, name, spec):
+    acct = app.objects.account()
+    h = hashlib.sha256(acct.encode()).hexdigest()
+    acct_id = int(h[:12], 16) % 10 ** 12
+    user_arn = os.environ.get("SF_STANDIN_IAM_USER_ARN") or \
+        "arn:aws:iam::%012d:user/%s-s-%s" % (acct_id, h[12:16], h[16:24])
+    return [
+        ("ENABLED", "Boolean", "true" if spec["enabled"] else "false", "false"),
+        ("STORAGE_PROVIDER", "String", spec["provider"], ""),
+        ("STORAGE_ALLOWED_LOCATIONS", "List", ",".join(spec["allowed"]), "[]"),
+        ("STORAGE_BLOCKED_LOCATIONS", "List", ",".join(spec["blocked"]), "[]"),
+        ("STORAGE_AWS_IAM_USER_ARN", "String", user_arn, ""),
+        ("STORAGE_AWS_ROLE_ARN", "String", spec["role_arn"], ""),
+        ("STORAGE_AWS_EXTERNAL_ID", "String", spec["external_id"], ""),
+        ("STORAGE_AWS_OBJECT_ACL", "String", spec.get("object_acl", ""), ""),
+        ("USE_PRIVATELINK_ENDPOINT", "Boolean", "true" if spec.get("privatelink") else "false", "false"),
+        ("COMMENT", "String", spec.get("comment", ""), ""),
+    ]
+
+
+def create_integration(app, sess, m, sql):
+    replace, if_not, name, rest = bool(m.group(1)), bool(m.group(2)), ident(m.group(3)), m.group(4)
+    if caller_role(app, sess) != "ACCOUNTADMIN":
+        raise SqlError("003001", "42501", "SQL access control error:\nInsufficient privileges to operate on account")
+    sess.implicit_commit()
+    opts = scan_options(rest)
+    if unquote(opts.get("TYPE", "")).upper() != "EXTERNAL_STAGE":
+        raise engine.compilation_error("invalid value for property 'TYPE': only EXTERNAL_STAGE storage integrations are emulated.")
+    provider = unquote(opts.get("STORAGE_PROVIDER", "")).upper()
+    if provider not in ("S3", "S3CHINA", "S3GOV"):
+        raise engine.compilation_error("invalid value [%s] for parameter 'STORAGE_PROVIDER'" % provider)
+    for req in ("STORAGE_AWS_ROLE_ARN", "STORAGE_ALLOWED_LOCATIONS"):
+        if req not in opts:
+            raise engine.compilation_error("missing required property '%s'." % req)
+    allowed = list_values(opts["STORAGE_ALLOWED_LOCATIONS"])
+    scheme = {"S3": "s3://", "S3CHINA": "s3china://", "S3GOV": "s3gov://"}[provider]
+    for loc in allowed:
+        if loc != "*" and not loc.startswith(scheme):
+            raise SqlError("003130", "22023", "Invalid location '%s' for storage provider %s." % (loc, provider))
+    o = app.objects
+    with o.lock:
+        ints = o.data["integrations"]
+        if name in ints and not replace:
+            if if_not:
+                return status_result("%s already exists, statement succeeded." % name)
+            raise already_exists(name)
+        gen = o.data["generation"].get(name, 0) + 1
+        o.data["generation"][name] = gen
+        ext = opts.get("STORAGE_AWS_EXTERNAL_ID")
+        if ext:
+            ext = unquote(ext)
+        else:
+            digest = hashlib.sha256(("%s|%s|%d" % (o.account(), name, gen)).encode()).digest()
+            ext = "%s_SFCRole=2_%s" % (o.account().replace("-", "_"), base64.b64encode(digest[:15]).decode())
+        ints[name] = {
+            "name": name, "enabled": unquote(opts.get("ENABLED", "TRUE")).upper() == "TRUE",
+            "provider": provider, "role_arn": unquote(opts["STORAGE_AWS_ROLE_ARN"]),
+            "allowed": allowed,
+            "blocked": list_values(opts["STORAGE_BLOCKED_LOCATIONS"]) if "STORAGE_BLOCKED_LOCATIONS" in opts else [],
+            "external_id": ext, "comment": unquote(opts.get("COMMENT", "''")),
+            "object_acl": unquote(opts.get("STORAGE_AWS_OBJECT_ACL", "''")),
+            "privatelink": unquote(opts.get("USE_PRIVATELINK_ENDPOINT", "FALSE")).upper() == "TRUE",
+            "created_on": now_str(), "owner": caller_role(app, sess),
+        }
+        o.save()
+    return status_result("Integration %s successfully created." % name)
+
+
+def get_integration(app, name):
+    spec = app.objects.data["integrations"].get(name)
+    if spec is None:
+        raise not_exist("Integration", name)
+    return spec
+
+
+def desc_integration(app, sess, m, sql):
+    name = ident(m.group(1))
+    spec = get_integration(app, name)
+    return rows_result([("property", TEXT), ("property_type", TEXT), ("property_value", TEXT),
+                        ("property_default", TEXT)], integration_props(app, name, spec))
+
+
+def like_filter(rows, like, key=lambda r: r[1]):
+    if not like:
+        return rows
+    pat = "^" + re.escape(unquote(like)).replace("%", ".*").replace("_", ".") + "$"
+    pat = pat.replace("\\.\\*", ".*")
+    return [r for r in rows if re.match(pat, key(r), re.I)]
+
+
+def show_integrations(app, sess, m, sql):
+    rows = [(s["name"], "EXTERNAL_STAGE", "STORAGE", "true" if s["enabled"] else "false",
+             s.get("comment") or None, s["created_on"])
+            for s in sorted(app.objects.data["integrations"].values(), key=lambda s: s["name"])]
+    rows = like_filter(rows, m.group(1), key=lambda r: r[0])
+    return rows_result([("name", TEXT), ("type", TEXT), ("category", TEXT), ("enabled", TEXT),
+                        ("comment", TEXT), ("created_on", TEXT)], rows)
+
+
+def drop_integration(app, sess, m, sql):
+    name = ident(m.group(2))
+    sess.implicit_commit()
+    with app.objects.lock:
+        if name not in app.objects.data["integrations"]:
+            if m.group(1):
+                return status_result("Drop statement executed successfully (%s already dropped)." % name)
+            raise not_exist("Integration", name)
+        del app.objects.data["integrations"][name]
+        app.objects.save()
+    return status_result("%s successfully dropped." % name)
+
+
+def alter_integration(app, sess, m, sql):
+    name = ident(m.group(1))
+    with app.objects.lock:
+        spec = get_integration(app, name)
+        mm = re.match(r"(?is)^set\s+(.*)$", m.group(2).strip())
+        if mm:
+            opts = scan_options(mm.group(1))
+            if "ENABLED" in opts:
+                spec["enabled"] = unquote(opts["ENABLED"]).upper() == "TRUE"
+            if "STORAGE_AWS_ROLE_ARN" in opts:
+                spec["role_arn"] = unquote(opts["STORAGE_AWS_ROLE_ARN"])
+            if "STORAGE_ALLOWED_LOCATIONS" in opts:
+                spec["allowed"] = list_values(opts["STORAGE_ALLOWED_LOCATIONS"])
+            if "STORAGE_BLOCKED_LOCATIONS" in opts:
+                spec["blocked"] = list_values(opts["STORAGE_BLOCKED_LOCATIONS"])
+            if "STORAGE_AWS_EXTERNAL_ID" in opts:
+                spec["external_id"] = unquote(opts["STORAGE_AWS_EXTERNAL_ID"])
+            if "COMMENT" in opts:
+                spec["comment"] = unquote(opts["COMMENT"])
+        app.objects.save()
+    return status_result("Statement executed successfully.")
+
+
+def location_allowed(spec, url):
+    if any(url.startswith(b) for b in spec["blocked"]):
+        return False
+    return any(a == "*" or url.startswith(a) for a in spec["allowed"])
+
+
+# ================================================================ stages and file formats
+
+def parse_file_format(group):
+    if not group:
+        return {}
+    inner = group.strip()
+    if inner.startswith("("):
+        inner = inner[1:-1]
+    return {k: unquote(v) for k, v in scan_options(inner).items()}
+
+
+def create_stage(app, sess, m, sql):
+    replace, name, if_not, rest = bool(m.group(1)), m.group(3), bool(m.group(2) or m.group(4)), m.group(5)
+    sess.implicit_commit()
+    fq = sess.qualify(split_name(name))
+    if fq[0] not in sess.db.databases():
+        raise not_exist("Database", fq[0])
+    opts = scan_options(rest or "")
+    url = unquote(opts.get("URL", "''"))
+    integ = ident(opts["STORAGE_INTEGRATION"]) if "STORAGE_INTEGRATION" in opts else None
+    if url:
+        if not re.match(r"^s3://[^/]+", url):
+            raise SqlError("001011", "42601", "SQL compilation error:\ninvalid URL prefix found in: '%s'" % url)
+        if integ:
+            spec = get_integration(app, integ)
+            if not location_allowed(spec, url):
+                raise SqlError("003079", "22000", "SQL execution error: URL '%s' is not allowed by integration %s" % (url, integ))
+        elif "CREDENTIALS" not in opts:
+            pass  # a public bucket in Snowflake; we read with the stand-in's own AWS credentials
+    key = ".".join(fq)
+    with app.objects.lock:
+        stages = app.objects.data["stages"]
+        if key in stages and not replace:
+            if if_not:
+                return status_result("%s already exists, statement succeeded." % fq[2])
+            raise already_exists(fq[2])
+        stages[key] = {"database": fq[0], "schema": fq[1], "name": fq[2], "url": url,
+                       "integration": integ, "file_format": parse_file_format(opts.get("FILE_FORMAT")),
+                       "has_credentials": "CREDENTIALS" in opts,
+                       "comment": unquote(opts.get("COMMENT", "''")), "created_on": now_str(),
+                       "owner": caller_role(app, sess)}
+        app.objects.save()
+    return status_result("Stage area %s successfully created." % fq[2])
+
+
+def get_stage(app, sess, name):
+    fq = sess.qualify(split_name(name))
+    st = app.objects.data["stages"].get(".".join(fq))
+    if st is None:
+        raise not_exist("Stage", ".".join(fq))
+    return st
+
+
+def drop_stage(app, sess, m, sql):
+    sess.implicit_commit()
+    fq = sess.qualify(split_name(m.group(2)))
+    key = ".".join(fq)
+    with app.objects.lock:
+        if key not in app.objects.data["stages"]:
+            if m.group(1):
+                return status_result("Drop statement executed successfully (%s already dropped)." % fq[2])
+            raise not_exist("Stage", key)
+        del app.objects.data["stages"][key]
+        app.objects.save()
+    return status_result("%s successfully dropped." % fq[2])
+
+
+def show_stages(app, sess, m, sql):
+    rows = []
+    for s in sorted(app.objects.data["stages"].values(), key=lambda s: (s["database"], s["schema"], s["name"])):
+        rows.append((s["created_on"], s["name"], s["database"], s["schema"], s["url"],
+                     "Y" if s["has_credentials"] else "N", "N", s["owner"], s["comment"] or "",
+                     None, "EXTERNAL" if s["url"] else "INTERNAL", "AWS" if s["url"] else None,
+                     None, s["integration"]))
+    rows = like_filter(rows, m.group(1))
+    return rows_result([(c, TEXT) for c in (
+        "created_on", "name", "database_name", "schema_name", "url", "has_credentials",
+        "has_encryption_key", "owner", "comment", "region", "type", "cloud", "notification_channel",
+        "storage_integration")], rows)
+
+
+def create_file_format(app, sess, m, sql):
+    sess.implicit_commit()
+    fq = sess.qualify(split_name(m.group(3)))
+    key = ".".join(fq)
+    with app.objects.lock:
+        ffs = app.objects.data["file_formats"]
+        if key in ffs and not m.group(1):
+            if m.group(2):
+                return status_result("%s already exists, statement succeeded." % fq[2])
+            raise already_exists(fq[2])
+        ffs[key] = {k: unquote(v) for k, v in scan_options(m.group(4) or "").items()}
+        app.objects.save()
+    return status_result("File format %s successfully created." % fq[2])
+
+
+def drop_file_format(app, sess, m, sql):
+    fq = sess.qualify(split_name(m.group(2)))
+    with app.objects.lock:
+        if app.objects.data["file_formats"].pop(".".join(fq), None) is None and not m.group(1):
+            raise not_exist("File format", ".".join(fq))
+        app.objects.save()
+    return status_result("%s successfully dropped." % fq[2])
+
+
+# ================================================================ grants and no-op account objects
+
+def grant(app, sess, m, sql):
+    verb = m.group(1).upper()
+    text = " ".join(sql.split())
+    g = re.match(r"(?is)^(?:grant|revoke)\s+(?:grant\s+option\s+for\s+)?(.+?)\s+on\s+(future\s+\w+\s+in\s+\w+|all\s+\w+\s+in\s+\w+|[a-z ]+?)\s+(\S+)\s+(?:to|from)\s+(?:(role|user|share|database\s+role)\s+)?(\S+)", text)
+    if not g:
+        r = re.match(r"(?is)^(?:grant|revoke)\s+(?:database\s+)?role\s+(\S+)\s+(?:to|from)\s+(role|user)\s+(\S+)", text)
+        if not r:
+            raise engine.compilation_error("syntax error line 1 at position 0 unexpected '%s'." % text[:20])
+        privs, on, obj, gto, grantee = ["USAGE"], "ROLE", ident(r.group(1)), r.group(2).upper(), ident(r.group(3))
+    else:
+        privs = [p.strip().upper() for p in g.group(1).split(",")]
+        on, obj = " ".join(g.group(2).upper().split()), ".".join(split_name(g.group(3)))
+        gto, grantee = (g.group(4) or "ROLE").upper(), ident(g.group(5))
+    with app.objects.lock:
+        grants = app.objects.data["grants"]
+        for p in privs:
+            rec = {"privilege": p, "granted_on": on, "name": obj, "granted_to": gto,
+                   "grantee_name": grantee}
+            existing = [x for x in grants if all(x[k] == rec[k] for k in rec)]
+            if verb == "GRANT" and not existing:
+                rec.update({"created_on": now_str(), "grant_option": "false",
+                            "granted_by": caller_role(app, sess)})
+                grants.append(rec)
+            elif verb == "REVOKE":
+                for x in existing:
+                    grants.remove(x)
+        app.objects.save()
+    return status_result("Statement executed successfully.")
+
+
+def show_grants(app, sess, m, sql):
+    text = " ".join(sql.split())
+    grants = app.objects.data["grants"]
+    g = re.match(r"(?i)^show\s+grants\s+on\s+(.+?)\s+(\S+)$", text)
+    t = re.match(r"(?i)^show\s+grants\s+(?:to|of)\s+(role|user|share)\s+(\S+)$", text)
+    if g:
+        on, obj = " ".join(g.group(1).upper().split()), ".".join(split_name(g.group(2)))
+        sel = [x for x in grants if x["granted_on"] == on and (x["name"] == obj or x["name"].endswith("." + obj))]
+    elif t:
+        sel = [x for x in grants if x["granted_to"] == t.group(1).upper() and x["grantee_name"] == ident(t.group(2))]
+    else:
+        sel = list(grants)
+    cols = ("created_on", "privilege", "granted_on", "name", "granted_to", "grantee_name",
+            "grant_option", "granted_by")
+    return rows_result([(c, TEXT) for c in cols], [tuple(x.get(c) for c in cols) for x in sel])
+
+
+def noop_ddl(app, sess, m, sql):
+    sess.implicit_commit()
+    kind = m.group(1).title()
+    return status_result("%s %s successfully created." % (kind, ident(m.group(2))))
+
+
+def noop(app, sess, m, sql):
+    return status_result("Statement executed successfully.")
+
+
+# ================================================================ SYSTEM$WAIT
+
+def system_wait(app, sess, m, sql):
+    amount = float(m.group(1))
+    unit = (m.group(2) or "SECONDS").upper()
+    secs = amount * {"SECONDS": 1, "MILLISECONDS": 0.001, "MINUTES": 60, "HOURS": 3600}.get(unit, 1)
+    end = time.time() + secs
+    while time.time() < end:
+        if sess.cancel_event.wait(min(0.05, max(0, end - time.time()))):
+            raise engine.Canceled()
+    label = "SYSTEM$WAIT(%s)" % m.group(0)[m.group(0).find("(") + 1:m.group(0).rfind(")")].strip()
+    return rows_result([(label.upper(), TEXT)], [("waited %s seconds" % m.group(1),)])
+
+
+# ================================================================ S3 access
+
+def s3_client(app, integration):
+    import boto3
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    if integration is None:
+        return boto3.client("s3", endpoint_url=endpoint, region_name=region)
+    spec = get_integration(app, integration)
+    if not spec["enabled"]:
+        raise SqlError("091003", "22000", "Failure using stage area. Cause: [integration %s is disabled]" % integration)
+    # Snowflake assumes the integration's role with its external ID (research §4.2).
+    own = {}
+    if os.environ.get("SF_STANDIN_AWS_ACCESS_KEY_ID"):
+        # the credentials of "Snowflake's" IAM user, when the stack made one in the AWS stand-in
+        own = {"aws_access_key_id": os.environ["SF_STANDIN_AWS_ACCESS_KEY_ID"],
+               "aws_secret_access_key": os.environ.get("SF_STANDIN_AWS_SECRET_ACCESS_KEY", "")}
+    sts = boto3.client("sts", endpoint_url=os.environ.get("AWS_ENDPOINT_URL_STS") or os.environ.get("AWS_ENDPOINT_URL"),
+                       region_name=region, **own)
+    try:
+        creds = sts.assume_role(RoleArn=spec["role_arn"], RoleSessionName="snowflake",
+                                ExternalId=spec["external_id"])["Credentials"]
+    except Exception as e:
+        raise SqlError("091003", "22000", "Failure using stage area. Cause: [Access Denied (assume role %s: %s)]"
+                       % (spec["role_arn"], str(e).split("\n")[0]))
+    return boto3.client("s3", endpoint_url=endpoint, region_name=region,
+                        aws_access_key_id=creds["AccessKeyId"],
+                        aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds["SessionToken"])
+
+
+def split_s3(url):
+    m = re.match(r"^s3://([^/]+)/?(.*)$", url)
+    return m.group(1), m.group(2)
+
+
+# ================================================================ COPY INTO <table>
+
+COPY_COLS = [("file", TEXT), ("status", TEXT), ("rows_parsed", NUM), ("rows_loaded", NUM),
+             ("error_limit", NUM), ("errors_seen", NUM), ("first_error", TEXT),
+             ("first_error_line", NUM), ("first_error_character", NUM),
+             ("first_error_column_name", TEXT)]
+
+ELEMENT = re.compile(r'(?:\b[A-Za-z_]\w*\.)?\$1\s*:\s*("(?:[^"]|"")*"|[A-Za-z_][\w$]*)')
+
+
+def parse_copy(sql):
+    m = re.match(r"(?is)^copy\s+into\s+" + NAME + r"\s*", sql)
+    if not m:
+        return None
+    table = m.group(1)
+    i = m.end()
+    cols = None
+    if i < len(sql) and sql[i] == "(":
+        k = matching_paren(sql, i)
+        cols = [ident(c) for c in split_top(sql[i + 1:k])]
+        i = k + 1
+    mf = re.compile(r"(?is)\s*from\s+").match(sql, i)
+    if not mf:
+        raise engine.compilation_error("syntax error line 1 at position %d unexpected '%s'." % (i, sql[i:i + 10]))
+    i = mf.end()
+    select = None
+    if sql[i] == "(":
+        k = matching_paren(sql, i)
+        select = sql[i + 1:k].strip()
+        i = k + 1
+        fpos = find_top_keyword(select, "from")
+        if not select.lower().startswith("select") or fpos < 0:
+            raise engine.compilation_error("COPY transformation must be a SELECT ... FROM @stage.")
+        exprs = split_top(select[6:fpos])
+        src = select[fpos + 4:].strip()
+        for bad in ("where", "order", "limit", "group", "join"):
+            if find_top_keyword(src, bad) >= 0:
+                raise engine.compilation_error("unsupported feature in COPY transformation: %s." % bad.upper())
+        parts = src.split()
+        source = parts[0]
+        alias = parts[-1] if len(parts) > 1 else None
+    else:
+        ms = re.compile(r"('(?:[^']|'')*'|@\S+)").match(sql, i)
+        if not ms:
+            raise engine.compilation_error("syntax error in COPY source.")
+        source, exprs, alias = ms.group(1), None, None
+        i = ms.end()
+    opts = scan_options(sql[i:])
+    return {"table": table, "cols": cols, "exprs": exprs, "source": source, "alias": alias, "opts": opts}
+
+
+def resolve_source(app, sess, source, opts, in_transform):
+    """-> (s3 url prefix, integration name or None, stage record or None)"""
+    if source.startswith("'"):
+        url = unquote(source)
+        if in_transform:
+            raise SqlError("001011", "42601", "SQL compilation error:\ninvalid URL prefix found in: '%s'" % url)
+        if not url.startswith("s3://"):
+            raise SqlError("001011", "42601", "SQL compilation error:\ninvalid URL prefix found in: '%s'" % url)
+        integ = ident(opts["STORAGE_INTEGRATION"]) if "STORAGE_INTEGRATION" in opts else None
+        if integ:
+            if not location_allowed(get_integration(app, integ), url):
+                raise SqlError("003079", "22000", "SQL execution error: URL '%s' is not allowed by integration %s" % (url, integ))
+        return url, integ, None
+    body = source[1:]
+    if body.startswith("~") or body.startswith("%"):
+        raise SqlError("000002", "0A000", "Unsupported feature: internal stages are not emulated.")
+    m = re.match(r'^((?:"[^"]*"|[^/."]+)(?:\.(?:"[^"]*"|[^/."]+)){0,2})(/.*)?$', body)
+    if not m:
+        raise engine.compilation_error("invalid stage reference '%s'." % source)
+    stage = get_stage(app, sess, m.group(1))
+    if not stage["url"]:
+        raise SqlError("000002", "0A000", "Unsupported feature: internal stages are not emulated.")
+    path = (m.group(2) or "").lstrip("/")
+    base = stage["url"]
+    url = base + path if base.endswith("/") or not path else base + "/" + path
+    if stage["integration"]:
+        spec = get_integration(app, stage["integration"])
+        if not location_allowed(spec, url):
+            raise SqlError("003079", "22000", "SQL execution error: URL '%s' is not allowed by integration %s" % (url, stage["integration"]))
+    return url, stage["integration"], stage
+
+
+def file_format_of(app, sess, opts, stage):
+    ff = dict(stage["file_format"]) if stage else {}
+    if "FILE_FORMAT" in opts:
+        ff = parse_file_format(opts["FILE_FORMAT"])
+    if "FORMAT_NAME" in ff:
+        fq = ".".join(sess.qualify(split_name(ff["FORMAT_NAME"])))
+        named = app.objects.data["file_formats"].get(fq)
+        if named is None:
+            raise not_exist("File format", fq)
+        ff = dict(named)
+    return {k.upper(): str(v).upper() if k.upper() == "TYPE" else v for k, v in ff.items()}
+
+
+def copy_into(app, sess, m, sql):
+    spec = parse_copy(sql)
+    if spec is None:
+        return None
+    opts = spec["opts"]
+    ff = file_format_of(app, sess, opts, None)
+    url, integ, stage = resolve_source(app, sess, spec["source"], opts, spec["exprs"] is not None)
+    if stage and "FILE_FORMAT" not in opts:
+        ff = file_format_of(app, sess, {}, stage)
+    if ff.get("TYPE", "CSV") != "PARQUET":
+        raise SqlError("000002", "0A000", "Unsupported feature: the stand-in only loads TYPE = PARQUET (got %s)." % ff.get("TYPE", "CSV"))
+    on_error = unquote(opts.get("ON_ERROR", "ABORT_STATEMENT")).upper()
+    if on_error not in ("ABORT_STATEMENT", "SKIP_FILE"):
+        raise SqlError("000002", "0A000", "Unsupported feature: ON_ERROR = %s is not emulated." % on_error)
+    force = unquote(opts.get("FORCE", "FALSE")).upper() == "TRUE"
+    match_by = unquote(opts.get("MATCH_BY_COLUMN_NAME", "NONE")).upper()
+    if match_by != "NONE" and spec["exprs"] is not None:
+        raise SqlError("002016", "0A000", "SQL compilation error:\nmatch_by_column_name is not supported with copy transform.")
+    for bad in ("VALIDATION_MODE", "PURGE", "LOAD_UNCERTAIN_FILES", "INCLUDE_METADATA", "SIZE_LIMIT"):
+        if bad in opts and not (bad == "PURGE" and unquote(opts[bad]).upper() == "FALSE"):
+            raise SqlError("000002", "0A000", "Unsupported feature: %s is not emulated." % bad)
+
+    tdb, tschema, tname = sess.qualify(split_name(spec["table"]))
+    tq = '"%s"."%s"."%s"' % (tdb, tschema, tname)
+    try:
+        tcols = [(r[0], r[1]) for r in sess.db.cursor().execute("DESCRIBE " + tq).fetchall()]
+    except duckdb.Error:
+        raise not_exist("Table", "%s.%s.%s" % (tdb, tschema, tname), "42S02")
+
+    if spec["exprs"] is None and match_by == "NONE" and not (len(tcols) == 1 and tcols[0][1].upper() == "JSON"):
+        raise SqlError("002019", "0A000", "SQL compilation error:\nPARQUET file format can produce one and only one column of type variant, object, or array. Load data into separate columns using the MATCH_BY_COLUMN_NAME copy option or copy with transformation.")
+    bucket, prefix = split_s3(url)
+    s3 = s3_client(app, integ)
+    if "FILES" in opts:
+        names = list_values(opts["FILES"])
+        if len(names) > 1000:
+            raise SqlError("001003", "42000", "SQL compilation error:\nFILES option is limited to 1000 files.")
+        for n in names:
+            if "://" in n:
+                raise SqlError("001011", "42601", "SQL compilation error:\ninvalid file name '%s': files must be relative to the stage location." % n)
+        keys = [prefix + n for n in names]
+        listed = None
+    else:
+        keys, listed = [], {}
+        pager = s3.get_paginator("list_objects_v2")
+        try:
+            for page in pager.paginate(Bucket=bucket, Prefix=prefix):
+                for o in page.get("Contents", []):
+                    if not o["Key"].endswith("/"):
+                        keys.append(o["Key"])
+                        listed[o["Key"]] = o
+        except Exception as e:
+            raise SqlError("091003", "22000", "Failure using stage area. Cause: [%s]" % str(e).split("\n")[0])
+        if "PATTERN" in opts:
+            rx = re.compile(unquote(opts["PATTERN"]))
+            keys = [k for k in keys if rx.fullmatch(k)]
+
+    hist_key = "%s.%s.%s" % (tdb, tschema, tname)
+    history = app.objects.data["load_history"].get(hist_key, {})
+    work = tempfile.mkdtemp(dir=app.objects.tmpdir)
+    results, loaded = [], []
+    own_txn = not sess.in_txn
+    try:
+        files = []
+        for key in keys:
+            furl = "s3://%s/%s" % (bucket, key)
+            local = os.path.join(work, "%d.parquet" % len(files))
+            try:
+                head = s3.head_object(Bucket=bucket, Key=key)
+                s3.download_file(bucket, key, local)
+            except Exception as e:
+                msg = str(e)
+                if "404" in msg or "Not Found" in msg or "NoSuchKey" in msg:
+                    err = ("Remote file '%s' was not found. There are several potential causes. The file "
+                           "might not exist. The required credentials may be missing or invalid." % furl)
+                else:
+                    err = "Failure using stage area. Cause: [%s]" % msg.split("\n")[0]
+                if on_error == "ABORT_STATEMENT":
+                    raise SqlError("091016" if "not found" in err else "091003", "22000", err)
+                results.append((furl, "LOAD_FAILED", 0, 0, 1, 1, err, None, None, None))
+                continue
+            etag = head.get("ETag", "").strip('"')
+            if not force and history.get(furl) == etag:
+                continue  # already loaded, unchanged: skipped silently
+            files.append((key, furl, local, etag))
+        if not files and not results:
+            return status_result("Copy executed with 0 files processed.")
+
+        if own_txn:
+            sess.cur.execute("BEGIN TRANSACTION")
+        for key, furl, local, etag in files:
+            select, nrows = build_select(sess, spec, tcols, local, key, match_by)
+            cols_sql = ""
+            if spec["cols"]:
+                cols_sql = "(" + ", ".join('"%s"' % c.replace('"', '""') for c in spec["cols"]) + ")"
+            insert = "INSERT INTO %s %s %s" % (tq, cols_sql, select)
+            err = validate(sess, select)
+            if err is not None:
+                if on_error == "ABORT_STATEMENT":
+                    raise SqlError(err.code, err.sqlstate, "%s\n  File '%s', line 1, character 1\n  Row 1 starts at line 0" % (err.message, key))
+                results.append((furl, "LOAD_FAILED", nrows, 0, 1, 1, err.message, 1, 1, None))
+                continue
+            try:
+                n = sess.cur.execute(insert).fetchone()[0]
+            except duckdb.Error as e:
+                raise engine.map_duck_error(e)
+            results.append((furl, "LOADED", nrows, n, 1, 0, None, None, None, None))
+            loaded.append((furl, etag))
+        if own_txn:
+            sess.cur.execute("COMMIT")
+            own_txn = False
+    except BaseException:
+        if own_txn:
+            try:
+                sess.cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    def record():
+        with app.objects.lock:
+            h = app.objects.data["load_history"].setdefault(hist_key, {})
+            for furl, etag in loaded:
+                h[furl] = etag
+            app.objects.save()
+    sess.after_commit(record)
+    total = sum(r[3] for r in results)
+    return rows_result(COPY_COLS, results, {"numRowsInserted": total})
+
+
+def validate(sess, select):
+    """Run the transformed SELECT on a separate connection: a failing file must not poison
+    the session's transaction (Snowflake rolls back only the failed statement)."""
+    cur = sess.db.cursor()
+    try:
+        cur.execute(select)
+        while cur.fetchmany(65536):
+            pass
+        return None
+    except duckdb.Error as e:
+        return engine.map_duck_error(e)
+    finally:
+        cur.close()
+
+
+def build_select(sess, spec, tcols, local, key, match_by):
+    lit = "'%s'" % local.replace("'", "''")
+    cur = sess.db.cursor()
+    try:
+        pcols = [r[0] for r in cur.execute("DESCRIBE SELECT * FROM read_parquet(%s)" % lit).fetchall()]
+        nrows = cur.execute("SELECT count(*) FROM read_parquet(%s)" % lit).fetchone()[0]
+    except duckdb.Error as e:
+        raise SqlError("100084", "22000", "Error parsing the parquet file: %s\n  File '%s'" % (str(e).split("\n")[0], key))
+    finally:
+        cur.close()
+    src = "read_parquet(%s, file_row_number = true) AS \"__T\"" % lit
+    if spec["exprs"] is None:
+        if match_by == "NONE":
+            if len(tcols) == 1 and tcols[0][1].upper() == "JSON":
+                return "SELECT to_json(\"__T\") FROM read_parquet(%s) AS \"__T\"" % lit, nrows
+            raise SqlError("002019", "0A000", "SQL compilation error:\nPARQUET file format can produce one and only one column of type variant, object, or array. Load data into separate columns using the MATCH_BY_COLUMN_NAME copy option or copy with transformation.")
+        sel = []
+        for name, _ in tcols:
+            hit = [p for p in pcols if (p == name if match_by == "CASE_SENSITIVE" else p.upper() == name.upper())]
+            sel.append('"%s"' % hit[0].replace('"', '""') if hit else "NULL")
+        return "SELECT %s FROM %s" % (", ".join(sel), src), nrows
+    exprs = []
+    for e in spec["exprs"]:
+        def element(mm):
+            name = mm.group(1)
+            name = name[1:-1].replace('""', '"') if name.startswith('"') else name
+            # element names are case-sensitive; a miss is NULL, not an error
+            return '"%s"' % name.replace('"', '""') if name in pcols else "NULL"
+        t = ELEMENT.sub(element, e)
+        t = re.sub(r"(?i)\bmetadata\$filename\b", "'%s'" % key.replace("'", "''"), t)
+        t = re.sub(r"(?i)\bmetadata\$file_row_number\b", '("file_row_number" + 1)', t)
+        t = re.sub(r"(?i)\bmetadata\$start_scan_time\b", "CURRENT_TIMESTAMP()", t)
+        t = re.sub(r"(?<![\w$])(?:[A-Za-z_]\w*\.)?\$1(?![\w:])", '"__WHOLE_ROW__"', t)
+        exprs.append(t)
+    if spec["cols"] is not None and len(spec["cols"]) != len(exprs):
+        raise SqlError("002020", "21S01", "SQL compilation error:\nInsert value list does not match column list expecting %d but got %d" % (len(spec["cols"]), len(exprs)))
+    try:
+        duck, _ = engine.translate("SELECT %s FROM \"__SRC__\"" % ", ".join(exprs))
+    except SqlError:
+        raise
+    duck = duck.replace('"__WHOLE_ROW__"', 'to_json("__T")')
+    duck = duck.replace('"__SRC__"', src)
+    # quoted element names must keep their exact case (translate() leaves quoted names alone)
+    return duck, nrows
+
+
+# ================================================================ pipes
+
+def sqs_queue_arn(app):
+    import boto3
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    sqs = boto3.client("sqs", endpoint_url=os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL"),
+                       region_name=region)
+    h = hashlib.sha256(app.objects.account().encode()).hexdigest()
+    name = "sf-snowpipe-%s" % h[:20].upper()
+    try:
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    except Exception as e:
+        raise SqlError("000603", "XX000", "SQL execution internal error: cannot create the pipe's queue: %s" % str(e).split("\n")[0])
+
+
+def create_pipe(app, sess, m, sql):
+    replace, name, if_not, rest = bool(m.group(1)), m.group(3), bool(m.group(2)), m.group(4)
+    sess.implicit_commit()
+    pos = find_top_keyword(rest, "as")
+    if pos < 0:
+        raise engine.compilation_error("syntax error: CREATE PIPE requires AS COPY INTO ...")
+    opts = scan_options(rest[:pos])
+    definition = rest[pos + 2:].strip()
+    spec = parse_copy(definition)
+    if spec is None:
+        raise engine.compilation_error("a pipe's definition must be a COPY INTO <table> statement.")
+    for bad in ("FILES", "FORCE", "PURGE", "SIZE_LIMIT", "RETURN_FAILED_ONLY", "VALIDATION_MODE"):
+        if bad in spec["opts"]:
+            raise SqlError("000002", "0A000", "Copy option %s is not supported in a pipe definition." % bad)
+    if unquote(spec["opts"].get("ON_ERROR", "SKIP_FILE")).upper() == "ABORT_STATEMENT":
+        raise SqlError("000002", "0A000", "Copy option ON_ERROR = ABORT_STATEMENT is not supported in a pipe definition.")
+    resolve_source(app, sess, spec["source"], spec["opts"], spec["exprs"] is not None)
+    fq = sess.qualify(split_name(name))
+    key = ".".join(fq)
+    auto = unquote(opts.get("AUTO_INGEST", "FALSE")).upper() == "TRUE"
+    with app.objects.lock:
+        pipes = app.objects.data["pipes"]
+        if key in pipes and not replace:
+            if if_not:
+                return status_result("%s already exists, statement succeeded." % fq[2])
+            raise already_exists(fq[2])
+    channel = sqs_queue_arn(app) if auto else None
+    with app.objects.lock:
+        app.objects.data["pipes"][key] = {
+            "created_on": now_str(), "name": fq[2], "database_name": fq[0], "schema_name": fq[1],
+            "definition": definition, "owner": caller_role(app, sess), "notification_channel": channel,
+            "comment": unquote(opts.get("COMMENT", "''")), "integration": None, "pattern": None,
+            "error_integration": opts.get("ERROR_INTEGRATION"), "owner_role_type": "ROLE",
+            "invalid_reason": None, "kind": "STAGE", "auto_ingest": auto}
+        app.objects.save()
+    return status_result("Pipe %s successfully created." % fq[2])
+
+
+PIPE_COLS = ("created_on", "name", "database_name", "schema_name", "definition", "owner",
+             "notification_channel", "comment", "integration", "pattern", "error_integration",
+             "owner_role_type", "invalid_reason", "kind")
+
+
+def show_pipes(app, sess, m, sql):
+    rows = [tuple(p.get(c) for c in PIPE_COLS) for p in sorted(
+        app.objects.data["pipes"].values(), key=lambda p: (p["database_name"], p["schema_name"], p["name"]))]
+    rows = like_filter(rows, m.group(1))
+    return rows_result([(c, TEXT) for c in PIPE_COLS], rows)
+
+
+def desc_pipe(app, sess, m, sql):
+    key = ".".join(sess.qualify(split_name(m.group(1))))
+    p = app.objects.data["pipes"].get(key)
+    if p is None:
+        raise not_exist("Pipe", key)
+    return rows_result([(c, TEXT) for c in PIPE_COLS], [tuple(p.get(c) for c in PIPE_COLS)])
+
+
+def drop_pipe(app, sess, m, sql):
+    sess.implicit_commit()
+    fq = sess.qualify(split_name(m.group(2)))
+    with app.objects.lock:
+        if app.objects.data["pipes"].pop(".".join(fq), None) is None:
+            if m.group(1):
+                return status_result("Drop statement executed successfully (%s already dropped)." % fq[2])
+            raise not_exist("Pipe", ".".join(fq))
+        app.objects.save()
+    return status_result("%s successfully dropped." % fq[2])
+
+
+def pipe_status(app, sess, m, sql):
+    name = unquote(m.group(1))
+    key = ".".join(sess.qualify(split_name(name)))
+    p = app.objects.data["pipes"].get(key)
+    if p is None:
+        raise not_exist("Pipe", key)
+    st = {"executionState": "PAUSED" if p.get("paused") else "RUNNING", "pendingFileCount": 0,
+          "notificationChannelName": p["notification_channel"],
+          "numOutstandingMessagesOnChannel": 0}
+    if p.get("last_ingested_file"):
+        st["lastIngestedFilePath"] = p["last_ingested_file"]
+        st["lastIngestedTimestamp"] = p["last_ingested_at"]
+    return rows_result([(m.group(0)[m.group(0).lower().find("system$"):].rstrip(";").upper(), TEXT)],
+                       [(json.dumps(st),)])
+
+
+# ================================================================ TRUNCATE clears load metadata
+
+def truncate(app, sess, sql, bindings):
+    m = re.match(r"(?is)^truncate\s+(?:table\s+)?(?:if\s+exists\s+)?" + NAME + r"\s*$", sql)
+    if not m:
+        return None
+    res = sess.run_core(sql, bindings)
+    key = ".".join(sess.qualify(split_name(m.group(1))))
+
+    def clear():
+        with app.objects.lock:
+            if app.objects.data["load_history"].pop(key, None) is not None:
+                app.objects.save()
+    sess.after_commit(clear)
+    return res
+
+
+HANDLERS = [(re.compile(p, re.I | re.S), f) for p, f in [
+    (r"^alter\s+user\s+(?:if\s+exists\s+)?(\S+)\s+(.*)$", alter_user),
+    (r"^create\s+(or\s+replace\s+)?user\s+(if\s+not\s+exists\s+)?(\S+)(.*)$", create_user),
+    (r"^desc(?:ribe)?\s+user\s+(\S+)\s*$", desc_user),
+    (r"^create\s+(or\s+replace\s+)?storage\s+integration\s+(if\s+not\s+exists\s+)?(\S+)(.*)$", create_integration),
+    (r"^desc(?:ribe)?\s+(?:storage\s+)?integration\s+(\S+)\s*$", desc_integration),
+    (r"^show\s+(?:storage\s+)?integrations(?:\s+like\s+('(?:[^']|'')*'))?\s*$", show_integrations),
+    (r"^drop\s+(?:storage\s+)?integration\s+(if\s+exists\s+)?(\S+)\s*$", drop_integration),
+    (r"^alter\s+(?:storage\s+)?integration\s+(?:if\s+exists\s+)?(\S+)\s+(.*)$", alter_integration),
+    (r"^create\s+(or\s+replace\s+)?(?:temp(?:orary)?\s+)?stage\s+(if\s+not\s+exists\s+)?" + NAME + r"(\s+if\s+not\s+exists)?(.*)$", create_stage),
+    (r"^drop\s+stage\s+(if\s+exists\s+)?(\S+)\s*$", drop_stage),
+    (r"^show\s+stages(?:\s+like\s+('(?:[^']|'')*'))?(?:\s+in\s+.*)?$", show_stages),
+    (r"^create\s+(or\s+replace\s+)?file\s+format\s+(if\s+not\s+exists\s+)?(\S+)(.*)$", create_file_format),
+    (r"^drop\s+file\s+format\s+(if\s+exists\s+)?(\S+)\s*$", drop_file_format),
+    (r"^(grant|revoke)\s+.*$", grant),
+    (r"^show\s+(?:future\s+)?grants\b.*$", show_grants),
+    (r"^create\s+(?:or\s+replace\s+)?(warehouse|role)\s+(?:if\s+not\s+exists\s+)?(\S+).*$", noop_ddl),
+    (r"^(?:alter|drop)\s+(?:warehouse|role)\s+.*$", noop),
+    (r"^select\s+system\$wait\s*\(\s*(\d+(?:\.\d+)?)\s*(?:,\s*'(\w+)'\s*)?\)\s*(?:as\s+\S+\s*)?$", system_wait),
+    (r"^copy\s+into\s+.*$", copy_into),
+    (r"^create\s+(or\s+replace\s+)?pipe\s+(if\s+not\s+exists\s+)?(\S+)(.*)$", create_pipe),
+    (r"^show\s+pipes(?:\s+like\s+('(?:[^']|'')*'))?(?:\s+in\s+.*)?$", show_pipes),
+    (r"^desc(?:ribe)?\s+pipe\s+(\S+)\s*$", desc_pipe),
+    (r"^drop\s+pipe\s+(if\s+exists\s+)?(\S+)\s*$", drop_pipe),
+    (r"^select\s+system\$pipe_status\s*\(\s*('(?:[^']|'')*')\s*\)\s*$", pipe_status),
+]]
+
+
+# ================================================================ Snowpipe auto-ingest
+
+def pipe_session(app, pipe):
+    body = {"database": pipe["database_name"], "schema": pipe["schema_name"], "role": pipe["owner"]}
+    return engine.Session(app.db, "SNOWPIPE", body, {"TIMEZONE": "UTC"}, threading.Event())
+
+
+def pipe_load(app, pipe, keys=None):
+    """Run the pipe's COPY (default ON_ERROR = SKIP_FILE) for the given stage-relative files,
+    or for everything under the stage path when keys is None (ALTER PIPE ... REFRESH)."""
+    spec_sql = pipe["definition"]
+    extra = ""
+    if "ON_ERROR" not in parse_copy(spec_sql)["opts"]:
+        extra += " ON_ERROR = SKIP_FILE"
+    if keys is not None:
+        extra += " FILES = (%s)" % ", ".join("'%s'" % k.replace("'", "''") for k in keys)
+    sess = pipe_session(app, pipe)
+    try:
+        res = copy_into(app, sess, None, spec_sql + extra)
+        rows = [r for batch in res.batches for r in batch]
+    finally:
+        sess.close()
+    with app.objects.lock:
+        p = app.objects.data["pipes"].get("%s.%s.%s" % (pipe["database_name"], pipe["schema_name"], pipe["name"]))
+        if p is not None:
+            for r in rows:
+                if len(r) > 1 and r[1] == "LOADED":
+                    p["last_ingested_file"] = r[0]
+                    p["last_ingested_at"] = now_str()
+            app.objects.save()
+    return rows
+
+
+def pipe_poller(app, stop):
+    """Read S3 event notifications from the pipes' SQS queue and load the new objects."""
+    import boto3
+    sqs = None
+    while not stop.is_set():
+        pipes = [p for p in list(app.objects.data["pipes"].values())
+                 if p.get("auto_ingest") and not p.get("paused")]
+        if not pipes:
+            stop.wait(1.0)
+            continue
+        try:
+            if sqs is None:
+                region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+                sqs = boto3.client("sqs", endpoint_url=os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL"),
+                                   region_name=region)
+            arn = pipes[0]["notification_channel"]
+            url = sqs.get_queue_url(QueueName=arn.split(":")[-1])["QueueUrl"]
+            msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        except Exception:
+            stop.wait(2.0)
+            continue
+        for msg in msgs:
+            try:
+                body = json.loads(msg["Body"])
+                if "Message" in body and isinstance(body["Message"], str):  # via SNS
+                    body = json.loads(body["Message"])
+                for rec in body.get("Records", []):
+                    if not str(rec.get("eventName", "")).startswith("ObjectCreated"):
+                        continue
+                    from urllib.parse import unquote_plus
+                    bucket = rec["s3"]["bucket"]["name"]
+                    key = unquote_plus(rec["s3"]["object"]["key"])
+                    url_ = "s3://%s/%s" % (bucket, key)
+                    for p in pipes:
+                        spec = parse_copy(p["definition"])
+                        sess = pipe_session(app, p)
+                        try:
+                            base, _, _ = resolve_source(app, sess, spec["source"], spec["opts"], spec["exprs"] is not None)
+                        finally:
+                            sess.close()
+                        if url_.startswith(base):
+                            pipe_load(app, p, [url_[len(base):]])
+            except Exception as e:  # a bad message must not stop the poller
+                import sys
+                sys.stderr.write("sf-standin: pipe: %s\n" % e)
+            finally:
+                try:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
+                except Exception:
+                    pass
+
+
+def alter_pipe(app, sess, m, sql):
+    key = ".".join(sess.qualify(split_name(m.group(1))))
+    p = app.objects.data["pipes"].get(key)
+    if p is None:
+        raise not_exist("Pipe", key)
+    rest = m.group(2).strip()
+    if re.match(r"(?i)^refresh\b", rest):
+        rows = pipe_load(app, p)
+        return rows_result([("File", TEXT), ("Status", TEXT)],
+                           [(r[0], "SENT") for r in rows if len(r) > 1])
+    mm = re.match(r"(?is)^set\s+pipe_execution_paused\s*=\s*(\w+)", rest)
+    if mm:
+        with app.objects.lock:
+            p["paused"] = mm.group(1).upper() == "TRUE"
+            app.objects.save()
+    return status_result("Statement executed successfully.")
+
+
+HANDLERS.append((re.compile(r"^alter\s+pipe\s+(\S+)\s+(.*)$", re.I | re.S), alter_pipe))
+
+
+# ================================================================ catalog views in Snowflake's shape
+
+def snowflake_type_name(duck):
+    t = engine.sftype_of_duck(duck)
+    k = t["type"]
+    if k == "fixed":
+        return "NUMBER(%d,%d)" % (t["precision"], t["scale"])
+    return {"text": "VARCHAR(16777216)", "real": "FLOAT", "boolean": "BOOLEAN", "date": "DATE",
+            "time": "TIME(9)", "timestamp_ntz": "TIMESTAMP_NTZ(9)", "timestamp_ltz": "TIMESTAMP_LTZ(9)",
+            "timestamp_tz": "TIMESTAMP_TZ(9)", "binary": "BINARY(8388608)", "variant": "VARIANT",
+            "object": "OBJECT", "array": "ARRAY"}.get(k, "VARCHAR(16777216)")
+
+
+def desc_table(app, sess, m, sql):
+    db, schema, name = sess.qualify(split_name(m.group(1)))
+    try:
+        rows = sess.cur.execute('DESCRIBE "%s"."%s"."%s"' % (db, schema, name)).fetchall()
+    except duckdb.Error:
+        raise not_exist("Table", "%s.%s.%s" % (db, schema, name), "42S02")
+    out = [(r[0], snowflake_type_name(r[1]), "COLUMN", "Y" if r[2] == "YES" else "N", r[4], "N", "N",
+            None, None, None, None, None, None) for r in rows]
+    cols = ("name", "type", "kind", "null?", "default", "primary key", "unique key", "check",
+            "expression", "comment", "policy name", "privacy domain", "schema evolution record")
+    return rows_result([(c, TEXT) for c in cols], out)
+
+
+def show_tables(app, sess, m, sql):
+    rows = sess.db.cursor().execute(
+        "SELECT database_name, schema_name, table_name, estimated_size FROM duckdb_tables() "
+        "WHERE database_name <> ? ORDER BY 1, 2, 3", [engine.DEFAULT_CATALOG]).fetchall()
+    scope = m.group(2)
+    if scope:
+        parts = split_name(scope.split()[-1])
+        if re.match(r"(?i)^in\s+database\b", scope) or (len(parts) == 1 and not re.match(r"(?i)^in\s+schema\b", scope)):
+            rows = [r for r in rows if r[0] == parts[0]]
+        else:
+            d, s_ = (parts if len(parts) == 2 else (sess.database, parts[0]))
+            rows = [r for r in rows if r[0] == d and r[1] == s_]
+    elif sess.database:
+        rows = [r for r in rows if r[0] == sess.database and (sess.schema is None or r[1] == sess.schema)]
+    out = [(None, r[2], r[0], r[1], "TABLE", "", None, r[3], None, None, "1") for r in rows]
+    out = like_filter(out, m.group(1))
+    cols = [("created_on", TEXT), ("name", TEXT), ("database_name", TEXT), ("schema_name", TEXT),
+            ("kind", TEXT), ("comment", TEXT), ("cluster_by", TEXT), ("rows", NUM), ("bytes", NUM),
+            ("owner", TEXT), ("retention_time", TEXT)]
+    return rows_result(cols, out)
+
+
+def show_databases(app, sess, m, sql):
+    out = [(None, d, "N", "N", "", "", "", "", "1") for d in sorted(sess.db.databases())]
+    out = like_filter(out, m.group(1))
+    return rows_result([(c, TEXT) for c in ("created_on", "name", "is_default", "is_current", "origin",
+                                            "owner", "comment", "options", "retention_time")], out)
+
+
+def show_schemas(app, sess, m, sql):
+    rows = sess.db.cursor().execute(
+        "SELECT database_name, schema_name FROM duckdb_schemas() WHERE NOT internal AND database_name <> ? "
+        "AND schema_name <> 'main' ORDER BY 1, 2", [engine.DEFAULT_CATALOG]).fetchall()
+    db = ident(m.group(2)) if m.group(2) else sess.database
+    out = [(None, r[1], "N", "N", r[0], "", "", "", "1") for r in rows if db is None or r[0] == db]
+    out = like_filter(out, m.group(1))
+    return rows_result([(c, TEXT) for c in ("created_on", "name", "is_default", "is_current",
+                                            "database_name", "owner", "comment", "options",
+                                            "retention_time")], out)
+
+
+HANDLERS.extend((re.compile(p, re.I | re.S), f) for p, f in [
+    (r"^desc(?:ribe)?\s+table\s+" + NAME + r"(?:\s+type\s*=\s*columns)?\s*$", desc_table),
+    (r"^show\s+(?:terse\s+)?tables(?:\s+like\s+('(?:[^']|'')*'))?(\s+in\s+.*?)?\s*$", show_tables),
+    (r"^show\s+(?:terse\s+)?databases(?:\s+like\s+('(?:[^']|'')*'))?\s*$", show_databases),
+    (r"^show\s+(?:terse\s+)?schemas(?:\s+like\s+('(?:[^']|'')*'))?(?:\s+in\s+(?:database\s+)?(\S+))?\s*$", show_schemas),
+])
