@@ -30,7 +30,7 @@ static long long band_min = 100LL << 20, band_max = 250LL << 20;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-Fv] [-j jobs] [-s min-max] s3://bucket/prefix\n", argv0);
+	fprintf(stderr, "usage: %s [-aFv] [-j jobs] [-s min-max] s3://bucket/prefix\n", argv0);
 	exit(EX_USAGE);
 }
 
@@ -239,12 +239,16 @@ main(int argc, char *argv[])
 	struct s3 conn;
 	struct s3_page pg;
 	char *prefix, *token = NULL, err[512], *end;
-	int footers = 1, jobs = 16, c, rc;
+	int footers = 1, all = 0, jobs = 16, c, rc;
 	size_t i, nfiles = 0, pages = 0, hidden_from;
 
 	setprogname(argv[0]);
-	while ((c = getopt(argc, argv, "Fhj:s:v")) != -1) {
+	while ((c = getopt(argc, argv, "Fahj:s:v")) != -1) {
 		switch (c) {
+		case 'a':
+			all = 1;
+			footers = 0;
+			break;
 		case 'F':
 			footers = 0;
 			break;
@@ -294,7 +298,7 @@ main(int argc, char *argv[])
 			struct file *f = &files[i];
 
 			f->obj = &pg.obj[i];
-			if (!is_data_file(f->obj, hidden_from))
+			if (!all && !is_data_file(f->obj, hidden_from))
 				continue;
 			f->what = esprintf("s3://%s/%s", bucket, f->obj->key);
 			if (!footers)
@@ -312,7 +316,7 @@ main(int argc, char *argv[])
 		for (i = 0; i < pg.n; i++) {
 			struct file *f = &files[i];
 
-			if (!is_data_file(f->obj, hidden_from))
+			if (!all && !is_data_file(f->obj, hidden_from))
 				continue;
 			nfiles++;
 			if (f->err) {
@@ -336,7 +340,7 @@ main(int argc, char *argv[])
 	http_pool_free(pool);
 	s3_close(&conn);
 	if (!nfiles)
-		die(EX_NOINPUT, "s3://%s/%s: no Parquet data files", bucket, prefix);
+		die(EX_NOINPUT, "s3://%s/%s: no %s", bucket, prefix, all ? "objects" : "Parquet data files");
 	free(prefix);
 	return status;
 }

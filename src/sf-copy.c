@@ -28,7 +28,7 @@ struct result {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-dinv] [-c connection] [-p column] [-s stage=url] -t table [file]\n",
+	fprintf(stderr, "usage: %s [-dinv] [-c connection] [-p column] [-s stage=url] [-P pipe] -t table [file]\n",
 	    argv0);
 	exit(EX_USAGE);
 }
@@ -206,7 +206,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	struct load l = {0};
-	char *conn_name = NULL, *sql, err[1024];
+	char *conn_name = NULL, *pipe = NULL, *sql, err[1024];
 	const char *name = "stdin";
 	int c, ddl = 0, dry = 0, if_not_exists = 0, rc;
 	size_t lineno = 0;
@@ -214,13 +214,14 @@ main(int argc, char *argv[])
 	json_t *line;
 
 	setprogname(argv[0]);
-	while ((c = getopt_long(argc, argv, "c:dhinp:s:t:v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "P:c:dhinp:s:t:v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': conn_name = optarg; break;
 		case 'd': ddl = 1; break;
 		case 'i': if_not_exists = 1; break;
 		case 'n': dry = 1; break;
 		case 'p': l.part_col = optarg; break;
+		case 'P': pipe = optarg; break;
 		case 's': stage_parse(&l, optarg); break;
 		case 't': l.table = optarg; break;
 		case 'v': verbose = 1; break;
@@ -236,7 +237,9 @@ main(int argc, char *argv[])
 	if (l.part_col && (!*l.part_col || strpbrk(l.part_col, "/=")))
 		die(EX_USAGE, "-p %s: not a partition key", l.part_col);
 	if (!ddl && (!l.stage || !l.part_col))
-		die(EX_USAGE, "a load needs -s stage=url and -p column");
+		die(EX_USAGE, "%s needs -s stage=url and -p column", pipe ? "a pipe" : "a load");
+	if (pipe && ddl)
+		die(EX_USAGE, "-P and --ddl print different statements; use one");
 	if (if_not_exists && !ddl)
 		die(EX_USAGE, "-i goes with --ddl");
 	if (argc == 1 && strcmp(argv[0], "-") != 0) {
@@ -244,7 +247,7 @@ main(int argc, char *argv[])
 		if (!(in = fopen(name, "r")))
 			die(EX_NOINPUT, "%s: %s", name, strerror(errno));
 	}
-	l.ddl = ddl;
+	l.ddl = ddl || pipe;
 	while ((line = jsonl_read(in, name, &lineno))) {
 		char where[256];
 
@@ -256,10 +259,11 @@ main(int argc, char *argv[])
 	}
 	if (l.nfiles == 0)
 		die(EX_DATAERR, "%s: no Parquet files", name);
-	sql = ddl ? load_ddl(&l, if_not_exists, err, sizeof err) : load_sql(&l, err, sizeof err);
+	sql = ddl ? load_ddl(&l, if_not_exists, err, sizeof err) :
+	    pipe ? load_pipe_sql(&l, pipe, err, sizeof err) : load_sql(&l, err, sizeof err);
 	if (!sql)
 		die(EX_DATAERR, "%s", err);
-	if (ddl || dry) {
+	if (ddl || pipe || dry) {
 		fputs(sql, stdout);
 		rc = fflush(stdout) == 0 ? 0 : EX_IOERR;
 	} else {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,11 +379,30 @@ common_dir(const struct load *l)
 	return n;
 }
 
+/* The COPY column list and the transform's select list, each ending with ", " before the
+ * partition column, whose value the caller appends to sel. */
+static int
+copy_columns(const struct load *l, struct buf *cols, struct buf *sel, char *err, size_t errlen)
+{
+	const json_t *c;
+	size_t i;
+
+	buf_add(cols, NULL, 0);
+	buf_add(sel, NULL, 0);
+	json_array_foreach(l->schema, i, c) {
+		sql_quote_ident(cols, str(c, "name"), SQL_SNOWFLAKE);
+		buf_addstr(cols, ", ");
+		if (schema_sf_select(sel, c, err, errlen) < 0)
+			return -1;
+		buf_addstr(sel, ", ");
+	}
+	return sql_quote_ident(cols, l->part_col, SQL_SNOWFLAKE);
+}
+
 char *
 load_sql(const struct load *l, char *err, size_t errlen)
 {
 	struct buf b = {0}, table = {0}, where = {0}, cols = {0}, sel = {0};
-	const json_t *c;
 	size_t i, k, dir;
 	char *r = NULL;
 
@@ -407,16 +427,8 @@ load_sql(const struct load *l, char *err, size_t errlen)
 	buf_addstr(&where, " = ");
 	if (part_literal(&where, l, err, errlen) < 0)
 		goto out;
-	buf_add(&cols, NULL, 0);
-	buf_add(&sel, NULL, 0);
-	json_array_foreach(l->schema, i, c) {
-		sql_quote_ident(&cols, str(c, "name"), SQL_SNOWFLAKE);
-		buf_addstr(&cols, ", ");
-		if (schema_sf_select(&sel, c, err, errlen) < 0)
-			goto out;
-		buf_addstr(&sel, ", ");
-	}
-	sql_quote_ident(&cols, l->part_col, SQL_SNOWFLAKE);
+	if (copy_columns(l, &cols, &sel, err, errlen) < 0)
+		goto out;
 	part_literal(&sel, l, err, errlen);
 
 	/* A failed statement aborts the transaction at once; COMMIT is never reached. */
@@ -450,6 +462,50 @@ out:
 	buf_free(&b);
 	buf_free(&table);
 	buf_free(&where);
+	buf_free(&cols);
+	buf_free(&sel);
+	return r;
+}
+
+char *
+load_pipe_sql(const struct load *l, const char *pipe, char *err, size_t errlen)
+{
+	struct buf b = {0}, table = {0}, cols = {0}, sel = {0};
+	const char *p;
+	char *r = NULL;
+
+	if (!l->stage || !l->part_col || !l->schema)
+		return fail(err, errlen, "a pipe needs a stage, the partition column and a file's schema"), NULL;
+	/* The key goes into a regular expression inside a literal: keep it to plain characters. */
+	for (p = l->part_col; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '_'))
+			return fail(err, errlen, "%s: a pipe's partition key must be letters, digits and _",
+			    l->part_col), NULL;
+	buf_add(&table, NULL, 0);
+	if (!sql_name_valid(pipe, SQL_SNOWFLAKE) || !sql_name_valid(l->stage, SQL_SNOWFLAKE) ||
+	    sql_quote_name(&table, l->table, SQL_SNOWFLAKE) < 0) {
+		fail(err, errlen, "%s, %s, %s: not db.schema.name of plain identifiers", pipe, l->stage, l->table);
+		goto out;
+	}
+	if (copy_columns(l, &cols, &sel, err, errlen) < 0)
+		goto out;
+	/* A pipe has no file list: the partition value can only come from the path, anchored on
+	 * "<key>=" so that no other segment is taken for it. */
+	if (l->part_dates)
+		buf_printf(&sel, "TO_DATE(REGEXP_SUBSTR(METADATA$FILENAME, '(^|/)%s=([0-9]{4}-[0-9]{2}-[0-9]{2})/', "
+		    "1, 1, 'e', 2), 'YYYY-MM-DD')", l->part_col);
+	else
+		buf_printf(&sel, "REGEXP_SUBSTR(METADATA$FILENAME, '(^|/)%s=([^/]+)/', 1, 1, 'e', 2)", l->part_col);
+	buf_printf(&b, "CREATE PIPE IF NOT EXISTS %s AUTO_INGEST = TRUE AS\nCOPY INTO %s (%s)\n"
+	    "  FROM (SELECT %s\n    FROM @%s/)\n"
+	    "  FILE_FORMAT = (TYPE = PARQUET USE_LOGICAL_TYPE = TRUE BINARY_AS_TEXT = FALSE)\n"
+	    "  PATTERN = '(.*/)?[^_./][^/]*[.]parquet';\n",
+	    pipe, table.p, cols.p, sel.p, l->stage);
+	r = b.p;
+	b.p = NULL;
+out:
+	buf_free(&b);
+	buf_free(&table);
 	buf_free(&cols);
 	buf_free(&sel);
 	return r;

@@ -63,6 +63,11 @@ char *load_ddl(const struct load *, int if_not_exists, char *err, size_t errlen)
  * NULL with err set. */
 char *load_sql(const struct load *, char *err, size_t errlen);
 
+/* CREATE PIPE … AUTO_INGEST = TRUE AS COPY INTO … for continuous loads of new files under the
+ * stage: the same columns as load_sql, the partition value read from the file's path (a pipe
+ * has no file list), data files only (PATTERN). NULL with err set. */
+char *load_pipe_sql(const struct load *, const char *pipe, char *err, size_t errlen);
+
 void load_free(struct load *);
 
 #endif

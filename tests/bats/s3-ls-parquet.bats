@@ -193,3 +193,12 @@ teardown() {
 	[ "$status" -eq 75 ]
 	[[ $stderr == "s3-ls-parquet: s3://$BUCKET/ds/: HTTP 429 after 6 tries" ]]
 }
+
+@test "-a lists every object, markers and checksums included, without footers" {
+	run_split s3-ls-parquet -a "s3://$BUCKET/ds/"
+	[ "$status" -eq 0 ]
+	n=$(cd "$SAMPLES" && ls *.parquet | wc -l)
+	[ "$(jq -s length <<<"$output")" -eq $((n + 6)) ]
+	jq -e -s 'map(.key | sub(".*/run=r1/"; "")) | index("_SUCCESS") and index("_delta_log/x.json")' <<<"$output"
+	jq -e -s 'all(has("rows") | not)' <<<"$output"
+}
