@@ -1,0 +1,684 @@
+/* profile.c: the profile SQL for Spark and Snowflake, and the exact comparison of profiles. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile.h"
+
+/* Names the generated query gives its own columns; a Parquet column may not take them. */
+#define PART_ALIAS "dbx2sf_partition"
+#define MD5_ALIAS "dbx2sf_md5"
+
+/* The row checksum's text: data-diff's NULL token and separator. */
+#define NULL_TOKEN "<null>"
+#define SEPARATOR "|"
+
+/* Snowflake's longest identifier; a metric name is an identifier there. */
+#define IDENT_MAX 255
+
+static const char TS_SF[] = "YYYY-MM-DD HH24:MI:SS.FF6";
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *
+str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static int
+is(const char *s, const char *want)
+{
+	return s && strcmp(s, want) == 0;
+}
+
+static int
+has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* The type as a message shows it, e.g. "INT64 DECIMAL(18,2)", "INT64 TIMESTAMP(MICROS,utc)";
+ * for groups the members follow, so that two files' groups compare whole. */
+static char *
+type_text(const json_t *col)
+{
+	const char *phys = str(col, "physical"), *log = str(col, "logical"), *unit = str(col, "unit");
+	json_t *p = json_object_get(col, "precision"), *s = json_object_get(col, "scale");
+	json_t *bits = json_object_get(col, "bits"), *len = json_object_get(col, "length");
+	json_t *fields = json_object_get(col, "fields");
+	struct buf b = { 0 };
+	char *f;
+
+	buf_addstr(&b, phys ? phys : "?");
+	if (log)
+		buf_printf(&b, " %s", log);
+	if (json_is_integer(p) || json_is_integer(s))
+		buf_printf(&b, "(%lld,%lld)", (long long)json_integer_value(p),
+		    (long long)json_integer_value(s));
+	if (unit)
+		buf_printf(&b, "(%s%s)", unit, json_is_true(json_object_get(col, "utc")) ? ",utc" : "");
+	if (json_is_integer(bits))
+		buf_printf(&b, "(%lld,%s)", (long long)json_integer_value(bits),
+		    json_is_false(json_object_get(col, "signed")) ? "unsigned" : "signed");
+	if (json_is_integer(len))
+		buf_printf(&b, "[%lld]", (long long)json_integer_value(len));
+	if (is(str(col, "repetition"), "REPEATED"))
+		buf_addstr(&b, " REPEATED");
+	if (fields && (f = json_dumps(fields, JSON_COMPACT | JSON_SORT_KEYS))) {
+		buf_printf(&b, " %s", f);
+		free(f);
+	}
+	return b.p ? b.p : estrdup("");
+}
+
+static int
+col_init(struct profile_col *c, const json_t *col, char *err, size_t errlen)
+{
+	const char *name = str(col, "name"), *phys = str(col, "physical"), *log = str(col, "logical");
+	json_t *lv = json_object_get(col, "logical"), *scale;
+	json_t *utc = json_object_get(col, "utc");
+
+	if (!json_is_object(col) || !name || !phys || (lv && !json_is_null(lv) && !log))
+		return fail(err, errlen, "malformed schema element");
+	if (!*name || has_control(name))
+		return fail(err, errlen, "a column name that is empty or has control characters");
+	if (is(name, PART_ALIAS) || is(name, MD5_ALIAS))
+		return fail(err, errlen, "column \"%s\": the name is reserved for the profile query", name);
+	if (strlen(name) + strlen(".nulls") > IDENT_MAX)
+		return fail(err, errlen, "column \"%.40s...\": name too long for a metric name", name);
+	memset(c, 0, sizeof *c);
+	c->kind = PROFILE_NULLS_ONLY;
+	if (is(str(col, "repetition"), "REPEATED") || is(phys, "GROUP") || is(log, "LIST") || is(log, "MAP")) {
+		c->why = "nested: Snowflake holds it as VARIANT, whose JSON text is not Spark's";
+	} else if (is(log, "STRING") || is(log, "ENUM")) {
+		c->kind = PROFILE_STRING;
+	} else if (is(log, "DECIMAL")) {
+		scale = json_object_get(col, "scale");
+		if (!json_is_integer(scale) || json_integer_value(scale) < 0 || json_integer_value(scale) > 38)
+			return fail(err, errlen, "column \"%s\": DECIMAL without a scale of 0 to 38", name);
+		c->kind = PROFILE_DECIMAL;
+		c->scale = (int)json_integer_value(scale);
+	} else if (is(log, "DATE")) {
+		c->kind = PROFILE_DATE;
+	} else if (is(log, "TIMESTAMP")) {
+		if (!json_is_boolean(utc))
+			return fail(err, errlen, "column \"%s\": TIMESTAMP without utc", name);
+		c->kind = json_is_true(utc) ? PROFILE_TS_UTC : PROFILE_TS_NTZ;
+	} else if (is(log, "INTEGER")) {
+		c->kind = PROFILE_INT;
+	} else if (is(log, "TIME")) {
+		c->why = "TIME: Spark and Databricks have no TIME type";
+	} else if (is(log, "UUID")) {
+		c->why = "UUID: Spark reads it as binary, Snowflake loads it as text";
+	} else if (is(log, "JSON") || is(log, "BSON")) {
+		c->why = "JSON: Snowflake holds it as VARIANT, whose JSON text is not Spark's";
+	} else if (is(log, "FLOAT16")) {
+		c->why = "floating point: the engines print floats differently";
+	} else if (log) {
+		c->why = "a logical type without a common text form";
+	} else if (is(phys, "BOOLEAN")) {
+		c->kind = PROFILE_BOOL;
+	} else if (is(phys, "INT32") || is(phys, "INT64")) {
+		c->kind = PROFILE_INT;
+	} else if (is(phys, "INT96")) {
+		c->kind = PROFILE_TS_INT96;
+	} else if (is(phys, "FLOAT") || is(phys, "DOUBLE")) {
+		c->why = "floating point: the engines print floats differently";
+	} else if (is(phys, "BYTE_ARRAY") || is(phys, "FIXED_LEN_BYTE_ARRAY")) {
+		c->kind = PROFILE_BINARY;
+	} else {
+		return fail(err, errlen, "column \"%s\": unknown physical type %s", name, phys);
+	}
+	c->name = estrdup(name);
+	c->type = type_text(col);
+	return 0;
+}
+
+static void
+col_free(struct profile_col *c)
+{
+	free(c->name);
+	free(c->type);
+}
+
+int
+profile_add_schema(struct profile *p, const json_t *line, const char *where, char *err, size_t errlen)
+{
+	const json_t *schema = json_object_get(line, "schema"), *el;
+	const char *url = str(line, "url");
+	struct profile_col c, *cols;
+	size_t i, j, n;
+	char e[512];
+
+	if (!json_is_array(schema) || json_array_size(schema) == 0)
+		return fail(err, errlen, "%s: no schema (s3-ls-parquet lists it unless -n)", where);
+	n = json_array_size(schema);
+	if (p->first && n != p->ncols)
+		return fail(err, errlen, "%s: %s: %zu columns, %zu in %s", where, url ? url : "file",
+		    n, p->ncols, p->first);
+	cols = p->first ? NULL : ecalloc(n, sizeof *cols);
+	for (i = 0; i < n; i++) {
+		el = json_array_get(schema, i);
+		if (col_init(&c, el, e, sizeof e) < 0) {
+			if (cols) {
+				while (i > 0)
+					col_free(&cols[--i]);
+				free(cols);
+			}
+			return fail(err, errlen, "%s: %s: %s", where, url ? url : "file", e);
+		}
+		if (cols) {
+			for (j = 0; j < i; j++)
+				if (strcmp(cols[j].name, c.name) == 0)
+					break;
+			if (j < i) {
+				fail(err, errlen, "%s: %s: column \"%s\" twice", where, url ? url : "file", c.name);
+				col_free(&c);
+				while (i > 0)
+					col_free(&cols[--i]);
+				free(cols);
+				return -1;
+			}
+			cols[i] = c;
+			continue;
+		}
+		if (strcmp(c.name, p->cols[i].name) != 0) {
+			fail(err, errlen, "%s: %s: column %zu is \"%s\", \"%s\" in %s", where,
+			    url ? url : "file", i + 1, c.name, p->cols[i].name, p->first);
+			col_free(&c);
+			return -1;
+		}
+		if (strcmp(c.type, p->cols[i].type) != 0) {
+			fail(err, errlen, "%s: %s: column \"%s\": %s here, %s in %s", where,
+			    url ? url : "file", c.name, c.type, p->cols[i].type, p->first);
+			col_free(&c);
+			return -1;
+		}
+		col_free(&c);
+	}
+	if (cols) {
+		p->cols = cols;
+		p->ncols = n;
+		p->first = url ? esprintf("%s (%s)", where, url) : estrdup(where);
+	}
+	return 0;
+}
+
+void
+profile_free(struct profile *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->ncols; i++)
+		col_free(&p->cols[i]);
+	free(p->cols);
+	free(p->first);
+	memset(p, 0, sizeof *p);
+}
+
+/* ---- SQL ---- */
+
+static void
+ident(struct buf *b, const char *s, enum sql_dialect d)
+{
+	/* Names were checked for control bytes when the schema was read. */
+	if (sql_quote_ident(b, s, d) < 0)
+		buf_addstr(b, "\"?\"");
+}
+
+/* Text of an integer-valued expression: the engines' own casts print integers plainly. */
+static void
+as_text(struct buf *b, const char *x, enum sql_dialect d)
+{
+	if (d == SQL_SPARK)
+		buf_printf(b, "CAST(%s AS STRING)", x);
+	else
+		buf_printf(b, "TO_VARCHAR(%s)", x);
+}
+
+/*
+ * The canonical text of expression x of column c's type, identical on both engines:
+ * integers plain; decimals plain with exactly scale digits (Spark's CAST prints 1E-8, so
+ * format_number without its grouping commas); booleans true/false; dates YYYY-MM-DD;
+ * timestamps YYYY-MM-DD HH:MM:SS.ffffff of the UTC wall clock (instants) or of the stored wall
+ * clock (NTZ), computed without the session time zone; binary upper-case hex; strings as is.
+ */
+static void
+canon(struct buf *b, const struct profile_col *c, const char *x, enum sql_dialect d)
+{
+	if (d == SQL_SPARK) {
+		switch (c->kind) {
+		case PROFILE_DECIMAL:
+			buf_printf(b, "replace(format_number(%s, %d), ',', '')", x, c->scale);
+			break;
+		case PROFILE_TS_NTZ:
+			/* date_format would pass through the session zone; CAST does not, but drops
+			 * trailing zeros of the fraction: pad them back. */
+			buf_printf(b, "rpad(CASE WHEN length(CAST(%s AS STRING)) = 19 "
+			    "THEN concat(CAST(%s AS STRING), '.') ELSE CAST(%s AS STRING) END, 26, '0')", x, x, x);
+			break;
+		case PROFILE_TS_UTC:
+		case PROFILE_TS_INT96:
+			/* The UTC wall clock from the epoch microseconds: exact in every zone. */
+			buf_printf(b, "concat(CAST(date_from_unix_date(CAST((unix_micros(%s) - "
+			    "pmod(unix_micros(%s), 86400000000)) div 86400000000 AS INT)) AS STRING), ' ', "
+			    "lpad(CAST(pmod(unix_micros(%s), 86400000000) div 3600000000 AS STRING), 2, '0'), ':', "
+			    "lpad(CAST(pmod(unix_micros(%s), 3600000000) div 60000000 AS STRING), 2, '0'), ':', "
+			    "lpad(CAST(pmod(unix_micros(%s), 60000000) div 1000000 AS STRING), 2, '0'), '.', "
+			    "lpad(CAST(pmod(unix_micros(%s), 1000000) AS STRING), 6, '0'))", x, x, x, x, x, x);
+			break;
+		case PROFILE_STRING:
+			buf_addstr(b, x);
+			break;
+		case PROFILE_BINARY:
+			buf_printf(b, "hex(%s)", x);
+			break;
+		default:	/* BOOL, INT, DATE */
+			as_text(b, x, d);
+			break;
+		}
+		return;
+	}
+	/* The casts change nothing in Snowflake (the column has that type, or a lower precision);
+	 * they tell a translator such as sqlglot that TO_VARCHAR formats a date or time. */
+	switch (c->kind) {
+	case PROFILE_DATE:
+		buf_printf(b, "TO_VARCHAR(CAST(%s AS DATE), 'YYYY-MM-DD')", x);
+		break;
+	case PROFILE_TS_NTZ:
+	case PROFILE_TS_INT96:	/* TIMESTAMP_NTZ(9) holding the UTC wall clock */
+		buf_printf(b, "TO_VARCHAR(CAST(%s AS TIMESTAMP_NTZ), '%s')", x, TS_SF);
+		break;
+	case PROFILE_TS_UTC:
+		buf_printf(b, "TO_VARCHAR(CONVERT_TIMEZONE('UTC', CAST(%s AS TIMESTAMP_LTZ)), '%s')", x, TS_SF);
+		break;
+	case PROFILE_STRING:
+		buf_addstr(b, x);
+		break;
+	case PROFILE_BINARY:
+		buf_printf(b, "HEX_ENCODE(%s)", x);
+		break;
+	default:	/* BOOL, INT, DECIMAL */
+		as_text(b, x, d);
+		break;
+	}
+}
+
+/* The low 48 bits of the row's MD5 (its last 12 hex digits) as a DECIMAL(38,0). Spark has conv();
+ * Snowflake's TO_NUMBER(…, 'XXXXXXXXXXXX') is not translated by the DuckDB stand-ins, so the
+ * digits are read one by one with POSITION, which every engine has. */
+static void
+md5_low48(struct buf *b, enum sql_dialect d)
+{
+	static const char pow16[][16] = {
+		"17592186044416", "1099511627776", "68719476736", "4294967296", "268435456",
+		"16777216", "1048576", "65536", "4096", "256", "16", "1"
+	};
+	int i;
+
+	if (d == SQL_SPARK) {
+		buf_addstr(b, "CAST(conv(substr(`" MD5_ALIAS "`, 21), 16, 10) AS DECIMAL(38,0))");
+		return;
+	}
+	buf_addstr(b, "CAST(");
+	for (i = 0; i < 12; i++)
+		buf_printf(b, "%s(POSITION(SUBSTR(\"" MD5_ALIAS "\", %d, 1), '0123456789abcdef') - 1) * %s",
+		    i ? "\n\t  + " : "", 21 + i, pow16[i]);
+	buf_addstr(b, " AS NUMBER(38,0))");
+}
+
+static void
+metric(struct buf *b, const char *expr, const char *col, const char *name, enum sql_dialect d)
+{
+	char *alias = col ? esprintf("%s.%s", col, name) : estrdup(name);
+
+	buf_printf(b, ",\n\t%s AS ", expr);
+	ident(b, alias, d);
+	free(alias);
+}
+
+static void
+col_metrics(struct buf *b, const struct profile_col *c, enum sql_dialect d)
+{
+	struct buf q = { 0 }, e = { 0 }, x = { 0 };
+
+	ident(&q, c->name, d);
+	buf_printf(&x, "COUNT(*) - COUNT(%s)", q.p);
+	as_text(&e, x.p, d);
+	metric(b, e.p, c->name, "nulls", d);
+	if (c->kind == PROFILE_NULLS_ONLY)
+		goto out;
+	if (c->kind == PROFILE_BOOL) {
+		buf_reset(&e), buf_reset(&x);
+		buf_printf(&x, "COUNT(CASE WHEN %s THEN 1 END)", q.p);
+		as_text(&e, x.p, d);
+		metric(b, e.p, c->name, "trues", d);
+		goto out;
+	}
+	/* Strings and hex compare as text in both engines (byte order); the rest by value. */
+	for (int max = 0; max < 2; max++) {
+		buf_reset(&e), buf_reset(&x);
+		if (c->kind == PROFILE_STRING) {
+			buf_printf(&e, "%s(%s)", max ? "MAX" : "MIN", q.p);
+		} else if (c->kind == PROFILE_BINARY) {
+			canon(&x, c, q.p, d);
+			buf_printf(&e, "%s(%s)", max ? "MAX" : "MIN", x.p);
+		} else {
+			buf_printf(&x, "%s(%s)", max ? "MAX" : "MIN", q.p);
+			canon(&e, c, x.p, d);
+		}
+		metric(b, e.p, c->name, max ? "max" : "min", d);
+	}
+	if (c->kind == PROFILE_INT || c->kind == PROFILE_DECIMAL) {
+		buf_reset(&e), buf_reset(&x);
+		if (c->kind == PROFILE_INT) {
+			/* BIGINT sums wrap in Spark without ANSI mode: add up in DECIMAL(38,0). */
+			buf_printf(&x, "SUM(CAST(%s AS %s))", q.p, d == SQL_SPARK ? "DECIMAL(38,0)" : "NUMBER(38,0)");
+			as_text(&e, x.p, d);
+		} else {
+			buf_printf(&x, "SUM(%s)", q.p);
+			canon(&e, c, x.p, d);
+		}
+		metric(b, e.p, c->name, "sum", d);
+	}
+out:
+	buf_free(&q), buf_free(&e), buf_free(&x);
+}
+
+char *
+profile_sql(const struct profile *p, enum sql_dialect d, const char *table, const char *part_col,
+    char *const *dates, size_t ndates, char *err, size_t errlen)
+{
+	struct buf b = { 0 }, q = { 0 }, e = { 0 };
+	size_t i, nsum = 0;
+
+	if (!p->ncols) {
+		fail(err, errlen, "no columns");
+		return NULL;
+	}
+	if (!sql_name_valid(table, d)) {
+		fail(err, errlen, "%s: not a table name (db.schema.table, plain identifiers)", table);
+		return NULL;
+	}
+	if (!*part_col || has_control(part_col)) {
+		fail(err, errlen, "partition column: empty or control characters");
+		return NULL;
+	}
+	for (i = 0; i < ndates; i++)
+		if (!sql_date_valid(dates[i])) {
+			fail(err, errlen, "%s: not a date (YYYY-MM-DD)", dates[i]);
+			return NULL;
+		}
+
+	/* Outer query: one row per partition, every metric already text. */
+	buf_addstr(&b, "SELECT\n\t");
+	ident(&b, PART_ALIAS, d);
+	buf_addstr(&b, " AS ");
+	ident(&b, "partition", d);
+	as_text(&e, "COUNT(*)", d);
+	metric(&b, e.p, NULL, "rows", d);
+	buf_reset(&e), buf_reset(&q);
+	md5_low48(&q, d);
+	buf_printf(&e, "SUM(%s)", q.p);
+	buf_reset(&q);
+	as_text(&q, e.p, d);
+	metric(&b, q.p, NULL, "checksum", d);
+	for (i = 0; i < p->ncols; i++)
+		col_metrics(&b, &p->cols[i], d);
+
+	/* Inner query: the columns, the partition's text and each row's MD5. */
+	buf_addstr(&b, "\nFROM (SELECT\n\t");
+	for (i = 0; i < p->ncols; i++) {
+		ident(&b, p->cols[i].name, d);
+		buf_addstr(&b, ",\n\t");
+	}
+	buf_reset(&q);
+	ident(&q, part_col, d);
+	if (d == SQL_SPARK)
+		buf_printf(&b, "CAST(CAST(%s AS DATE) AS STRING) AS ", q.p);
+	else
+		buf_printf(&b, "TO_VARCHAR(CAST(%s AS DATE), 'YYYY-MM-DD') AS ", q.p);
+	ident(&b, PART_ALIAS, d);
+	buf_addstr(&b, ",\n\t");
+	buf_addstr(&b, d == SQL_SPARK ? "md5(concat_ws('" SEPARATOR "'" : "MD5(CONCAT_WS('" SEPARATOR "'");
+	for (i = 0; i < p->ncols; i++) {
+		struct buf c = { 0 };
+
+		if (p->cols[i].kind == PROFILE_NULLS_ONLY)
+			continue;
+		ident(&c, p->cols[i].name, d);
+		buf_reset(&e);
+		canon(&e, &p->cols[i], c.p, d);
+		buf_printf(&b, ",\n\t    %s(%s, '" NULL_TOKEN "')", d == SQL_SPARK ? "coalesce" : "COALESCE", e.p);
+		buf_free(&c);
+		nsum++;
+	}
+	if (!nsum)	/* CONCAT_WS needs a second argument in Snowflake */
+		buf_addstr(&b, ", ''");
+	buf_addstr(&b, ")) AS ");
+	ident(&b, MD5_ALIAS, d);
+	buf_addstr(&b, "\n\tFROM ");
+	sql_quote_name(&b, table, d);
+	if (ndates) {
+		buf_printf(&b, "\n\tWHERE %s IN (", q.p);
+		for (i = 0; i < ndates; i++)
+			buf_printf(&b, "%sDATE '%s'", i ? ", " : "", dates[i]);
+		buf_addstr(&b, ")");
+	}
+	buf_addstr(&b, ") AS r\nGROUP BY ");
+	ident(&b, PART_ALIAS, d);
+	buf_addstr(&b, "\nORDER BY ");
+	ident(&b, PART_ALIAS, d);
+	buf_addstr(&b, ";\n");
+	buf_free(&q), buf_free(&e);
+	return b.p;
+}
+
+/* ---- comparison ---- */
+
+int
+profile_dec_norm(struct buf *out, const char *s)
+{
+	const char *p;
+	char *digits;
+	long exp = 0, pos;
+	size_t n = 0, i, first, last;
+	int neg = 0, frac = 0, esign = 1, ndig = 0;
+
+	p = s;
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	digits = emalloc(strlen(s) + 1);
+	pos = 0;
+	for (; *p; p++) {
+		if (isdigit((unsigned char)*p)) {
+			digits[n++] = *p;
+			if (!frac)
+				pos++;
+		} else if (*p == '.' && !frac) {
+			frac = 1;
+		} else {
+			break;
+		}
+	}
+	if (n == 0) {
+		free(digits);
+		return -1;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '-' || *p == '+')
+			esign = *p++ == '-' ? -1 : 1;
+		for (; isdigit((unsigned char)*p); p++, ndig++) {
+			exp = exp * 10 + (*p - '0');
+			if (exp > 100000) {
+				free(digits);
+				return -1;
+			}
+		}
+		if (!ndig) {
+			free(digits);
+			return -1;
+		}
+	}
+	if (*p) {
+		free(digits);
+		return -1;
+	}
+	pos += esign * exp;	/* value = 0.digits × 10^pos */
+	for (first = 0; first < n && digits[first] == '0'; first++)
+		pos--;
+	if (first == n) {
+		buf_addstr(out, "0");
+		free(digits);
+		return 0;
+	}
+	for (last = n; digits[last - 1] == '0'; last--)
+		;
+	n = last - first;
+	if (neg)
+		buf_addstr(out, "-");
+	if (pos <= 0) {
+		buf_addstr(out, "0.");
+		for (i = 0; i < (size_t)-pos; i++)
+			buf_addstr(out, "0");
+		buf_add(out, digits + first, n);
+	} else if ((size_t)pos >= n) {
+		buf_add(out, digits + first, n);
+		for (i = n; i < (size_t)pos; i++)
+			buf_addstr(out, "0");
+	} else {
+		buf_add(out, digits + first, (size_t)pos);
+		buf_addstr(out, ".");
+		buf_add(out, digits + first + pos, n - (size_t)pos);
+	}
+	free(digits);
+	return 0;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int
+profile_metric_numeric(const char *m)
+{
+	return is(m, "rows") || is(m, "checksum") || ends_with(m, ".nulls") || ends_with(m, ".trues") ||
+	    ends_with(m, ".sum");
+}
+
+int
+profile_value(const json_t *v, char **text)
+{
+	if (json_is_null(v)) {
+		*text = NULL;
+		return 0;
+	}
+	if (json_is_string(v)) {
+		*text = estrdup(json_string_value(v));
+		return 0;
+	}
+	if (json_is_integer(v)) {
+		*text = esprintf("%lld", (long long)json_integer_value(v));
+		return 0;
+	}
+	return -1;
+}
+
+int
+profile_value_equal(const char *metric, const char *a, const char *b)
+{
+	struct buf na = { 0 }, nb = { 0 };
+	int eq;
+
+	if (!a || !b)
+		return !a && !b;
+	if (strcmp(a, b) == 0)
+		return 1;
+	/* A string column's min may hold a numeral: only plain ones ("1.50") are read as
+	 * decimals there, so that "1e2" and "100" stay different strings. */
+	if (!profile_metric_numeric(metric) && (!(ends_with(metric, ".min") || ends_with(metric, ".max")) ||
+	    strpbrk(a, "eE") || strpbrk(b, "eE")))
+		return 0;
+	eq = profile_dec_norm(&na, a) == 0 && profile_dec_norm(&nb, b) == 0 && strcmp(na.p, nb.p) == 0;
+	buf_free(&na), buf_free(&nb);
+	return eq;
+}
+
+static json_t *
+text_json(const json_t *v)
+{
+	char *t;
+	json_t *j;
+
+	if (profile_value(v, &t) < 0 || !t)
+		return json_null();
+	j = json_string(t);
+	free(t);
+	return j ? j : json_null();
+}
+
+static void
+diff_one(json_t *out, const char *m, const json_t *s, const json_t *t, const char *files_rows)
+{
+	char *a = NULL, *b = NULL;
+	json_t *d;
+	int same;
+
+	if (s)
+		profile_value(s, &a);
+	if (t)
+		profile_value(t, &b);
+	same = s && t && profile_value_equal(m, a, b);
+	if (files_rows && is(m, "rows"))
+		same = same && profile_value_equal(m, a, files_rows) && profile_value_equal(m, b, files_rows);
+	free(a), free(b);
+	if (same)
+		return;
+	d = json_pack("{s:s}", "metric", m);
+	if (s)
+		json_object_set_new(d, "source", text_json(s));
+	if (t)
+		json_object_set_new(d, "target", text_json(t));
+	if (files_rows && is(m, "rows"))
+		json_object_set_new(d, "files", json_string(files_rows));
+	if (!s || !t)
+		json_object_set_new(d, "absent", json_string(s ? "target" : "source"));
+	json_array_append_new(out, d);
+}
+
+json_t *
+profile_diff(const json_t *source, const json_t *target, const char *files_rows)
+{
+	json_t *out = json_array(), *v;
+	const char *k;
+
+	json_object_foreach((json_t *)source, k, v) {
+		if (!is(k, "partition"))
+			diff_one(out, k, v, json_object_get(target, k), files_rows);
+	}
+	json_object_foreach((json_t *)target, k, v) {
+		if (!is(k, "partition") && !json_object_get(source, k))
+			diff_one(out, k, NULL, v, files_rows);
+	}
+	return out;
+}

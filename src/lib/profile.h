@@ -1,0 +1,79 @@
+/* profile.h: the per-partition profile parity-check compares: the SQL that computes it on
+ * Spark and on Snowflake from one Parquet schema, and the exact comparison of two profiles.
+ * Pure: no I/O. The metrics and canonical forms are documented in parity-check(1). */
+#ifndef DBX2SF_PROFILE_H
+#define DBX2SF_PROFILE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "sql.h"
+#include "util.h"
+
+/* How a column is profiled; decided from its Parquet type. */
+enum profile_kind {
+	PROFILE_BOOL,		/* nulls, trues; checksum "true"/"false" */
+	PROFILE_INT,		/* nulls, min, max, sum */
+	PROFILE_DECIMAL,	/* nulls, min, max, sum; text with exactly scale digits */
+	PROFILE_DATE,		/* nulls, min, max; YYYY-MM-DD */
+	PROFILE_TS_NTZ,		/* wall-clock timestamp (utc=false) */
+	PROFILE_TS_UTC,		/* instant: TIMESTAMP utc=true (Snowflake TIMESTAMP_LTZ) */
+	PROFILE_TS_INT96,	/* instant: INT96 (Snowflake TIMESTAMP_NTZ(9) holding UTC) */
+	PROFILE_STRING,		/* nulls, min, max; as is */
+	PROFILE_BINARY,		/* nulls, min, max; upper-case hex */
+	PROFILE_NULLS_ONLY	/* floats, nested, JSON, TIME, UUID…: nulls only (see why) */
+};
+
+struct profile_col {
+	char *name;
+	enum profile_kind kind;
+	int scale;		/* PROFILE_DECIMAL */
+	char *type;		/* the Parquet type as text, to tell files apart */
+	const char *why;	/* PROFILE_NULLS_ONLY: why the column is not in the checksum */
+};
+
+/* The columns every file agrees on, gathered file by file. Zero it before the first add. */
+struct profile {
+	struct profile_col *cols;
+	size_t ncols;
+	char *first;		/* where the first schema came from ("files.jsonl:1 s3://…") */
+};
+
+/* Adds one s3-ls-parquet line's schema[]: the first sets the columns, later ones must agree
+ * (same names in the same order, same types). where names the line in messages. 0, or -1
+ * with err set ("column "fare": DECIMAL(12,2) here, DECIMAL(10,2) in files.jsonl:1 …"). */
+int profile_add_schema(struct profile *, const json_t *line, const char *where, char *err,
+    size_t errlen);
+
+/* The profile query for table (a dotted plain name) grouped by part_col, limited to the
+ * ndates dates given (all partitions when ndates is 0). NULL with err set. */
+char *profile_sql(const struct profile *, enum sql_dialect, const char *table,
+    const char *part_col, char *const *dates, size_t ndates, char *err, size_t errlen);
+
+void profile_free(struct profile *);
+
+/* A decimal numeral ([-+]digits[.digits][e[-+]digits]) in its shortest exact form: no
+ * leading or trailing zeros, no exponent, "0" for any zero ("1.50" -> "1.5", "-0.0" -> "0",
+ * "15E-1" -> "1.5"). -1 (nothing appended) if s is not such a numeral. */
+int profile_dec_norm(struct buf *out, const char *s);
+
+/* 1 if the metric compares as an exact decimal whatever its text: rows, checksum, and the
+ * metrics ending in .nulls, .trues or .sum. min and max compare as decimals when both values
+ * are numerals without an exponent, else byte for byte. */
+int profile_metric_numeric(const char *metric);
+
+/* A metric's value as text: a string as is, an integer in decimal, NULL for null. -1 for
+ * anything else (a number with a fraction would already have lost digits in a double). */
+int profile_value(const json_t *v, char **text);
+
+/* 1 if two values of the metric are the same (NULL equals NULL only). */
+int profile_value_equal(const char *metric, const char *a, const char *b);
+
+/* The differences between a source and a target profile line of one partition (keyed alike),
+ * and, when files_rows is not NULL, the rows the footers of that partition's files count:
+ * an array of {"metric","source","target"[,"files"]}; a metric one side lacks has
+ * "absent": "source"|"target". Values must already have passed profile_value. */
+json_t *profile_diff(const json_t *source, const json_t *target, const char *files_rows);
+
+#endif

@@ -1,0 +1,171 @@
+#!/usr/bin/env bats
+# parity-check: the profile SQL it prints for each engine, and the comparison of profiles and
+# footer row counts, as the runbook's validate step uses them.
+
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	# Two files of one partition, as s3-ls-parquet prints them (2 + 1 rows).
+	schema='[{"name":"trip_id","physical":"INT64","logical":null,"repetition":"OPTIONAL"},'
+	schema+='{"name":"fare","physical":"INT64","logical":"DECIMAL","repetition":"OPTIONAL","precision":10,"scale":2},'
+	schema+='{"name":"Rider \"Name\"","physical":"BYTE_ARRAY","logical":"STRING","repetition":"OPTIONAL"}]'
+	for i in 0 1; do
+		printf '{"url":"s3://b/p/trips/date=2025-11-15/run=r1/part-%d.parquet","partition":{"date":"2025-11-15","run":"r1"},"rows":%d,"schema":%s}\n' \
+			"$i" $((2 - i)) "$schema"
+	done >files.jsonl
+	cat >source.jsonl <<-'EOF'
+		{"partition":"2025-11-15","rows":"3","checksum":"421574933871862","trip_id.nulls":"0","trip_id.min":"1","trip_id.max":"3","trip_id.sum":"6","fare.nulls":"0","fare.min":"1.50","fare.max":"9.00","fare.sum":"15.50","Rider \"Name\".nulls":"1","Rider \"Name\".min":"Ann","Rider \"Name\".max":"Bo"}
+	EOF
+	# The same profile as another client might type it: numbers, shorter decimals.
+	cat >target.jsonl <<-'EOF'
+		{"partition":"2025-11-15","rows":3,"checksum":"421574933871862","trip_id.nulls":0,"trip_id.min":"1","trip_id.max":"3","trip_id.sum":"6","fare.nulls":"0","fare.min":"1.5","fare.max":"9","fare.sum":"15.5","Rider \"Name\".nulls":"1","Rider \"Name\".min":"Ann","Rider \"Name\".max":"Bo"}
+	EOF
+}
+
+@test "same profiles match, decimals compared by value" {
+	run_split parity-check source.jsonl target.jsonl
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"partition":"2025-11-15","status":"match"}' ]
+	[ -z "$stderr" ]
+}
+
+@test "the footers' row counts agree: match" {
+	run_split parity-check source.jsonl target.jsonl files.jsonl
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"partition":"2025-11-15","status":"match"}' ]
+}
+
+@test "a changed value is a mismatch naming the metric and both values" {
+	sed 's/"fare.sum":"15.5"/"fare.sum":"15.51"/; s/"checksum":"421574933871862"/"checksum":"421574933871863"/' \
+		target.jsonl >changed.jsonl
+	run_split parity-check source.jsonl changed.jsonl
+	[ "$status" -eq 1 ]
+	[ "$(jq -r .status <<<"$output")" = mismatch ]
+	[ "$(jq -c '.diff' <<<"$output")" = '[{"metric":"checksum","source":"421574933871862","target":"421574933871863"},{"metric":"fare.sum","source":"15.50","target":"15.51"}]' ]
+}
+
+@test "integers past 2^53 are compared exactly" {
+	sed 's/"trip_id.sum":"6"/"trip_id.sum":"9007199254740993"/' source.jsonl >big-s.jsonl
+	sed 's/"trip_id.sum":"6"/"trip_id.sum":"9007199254740992"/' target.jsonl >big-t.jsonl
+	run_split parity-check big-s.jsonl big-t.jsonl
+	[ "$status" -eq 1 ]
+	[ "$(jq -c '.diff[0] | [.metric, .source, .target]' <<<"$output")" = '["trip_id.sum","9007199254740993","9007199254740992"]' ]
+}
+
+@test "a partition on one side only is missing, saying which side lacks it" {
+	sed 's/2025-11-15/2025-11-16/' source.jsonl >s16.jsonl
+	cat s16.jsonl >>source.jsonl
+	run_split parity-check source.jsonl target.jsonl
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = '{"partition":"2025-11-15","status":"match"}' ]
+	[ "${lines[1]}" = '{"partition":"2025-11-16","status":"missing","missing":["target"]}' ]
+}
+
+@test "footers counting other rows than both engines: mismatch on rows" {
+	sed 's/"rows":1,/"rows":2,/' files.jsonl >files4.jsonl
+	run_split parity-check source.jsonl target.jsonl files4.jsonl
+	[ "$status" -eq 1 ]
+	[ "$(jq -c .diff <<<"$output")" = '[{"metric":"rows","source":"3","target":"3","files":"4"}]' ]
+}
+
+@test "a partition with files but no rows on either engine is missing from both" {
+	sed 's/2025-11-15/2025-11-17/g' files.jsonl >f17.jsonl
+	cat f17.jsonl >>files.jsonl
+	run_split parity-check source.jsonl target.jsonl files.jsonl
+	[ "$status" -eq 1 ]
+	[ "${lines[1]}" = '{"partition":"2025-11-17","status":"missing","missing":["source","target"]}' ]
+}
+
+@test "nothing to compare is not a proof: exit 1" {
+	: >empty.jsonl
+	run_split parity-check empty.jsonl empty.jsonl
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "parity-check: empty.jsonl, empty.jsonl: no partitions to compare" ]
+}
+
+@test "bad input names the file and line" {
+	printf '%s\nnot json\n' "$(cat target.jsonl)" >bad.jsonl
+	run_split parity-check source.jsonl bad.jsonl
+	[ "$status" -eq 65 ]
+	[[ $stderr == "parity-check: bad.jsonl:2: not JSON"* ]]
+
+	echo '{"rows":"1"}' >nopart.jsonl
+	run_split parity-check nopart.jsonl target.jsonl
+	[ "$status" -eq 65 ]
+	[ "$stderr" = 'parity-check: nopart.jsonl:1: no "partition" string' ]
+
+	echo '{"partition":"2025-11-15","rows":"3","fare.sum":15.5}' >real.jsonl
+	run_split parity-check source.jsonl real.jsonl
+	[ "$status" -eq 65 ]
+	[ "$stderr" = 'parity-check: real.jsonl:1: "fare.sum": not a string, an integer or null (decimals must come as strings)' ]
+
+	cat source.jsonl source.jsonl >twice.jsonl
+	run_split parity-check twice.jsonl target.jsonl
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "parity-check: twice.jsonl:2: partition 2025-11-15 a second time" ]
+
+	echo '{"url":"s3://b/x.parquet","partition":{"run":"r1"},"rows":1}' >nokey.jsonl
+	run_split parity-check source.jsonl target.jsonl nokey.jsonl
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "parity-check: nokey.jsonl:1: no partition date= in the file's path" ]
+}
+
+@test "missing input and usage errors" {
+	run_split parity-check source.jsonl nosuch.jsonl
+	[ "$status" -eq 66 ]
+	[ "$stderr" = "parity-check: nosuch.jsonl: No such file or directory" ]
+
+	run_split parity-check source.jsonl
+	[ "$status" -eq 64 ]
+	[[ $stderr == "usage: parity-check "* || $stderr == "parity-check: usage: parity-check "* ]]
+
+	run_split parity-check --sql oracle -t t -p d files.jsonl
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "parity-check: --sql oracle: not spark or snowflake" ]
+
+	run_split parity-check --sql spark -t main.sales.trips -p trip_date -d 2025-02-29 files.jsonl
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "parity-check: -d 2025-02-29: not a date (YYYY-MM-DD)" ]
+
+	run_split parity-check --sql spark -t 'trips; drop table x' -p trip_date files.jsonl
+	[ "$status" -eq 64 ]
+}
+
+@test "--sql prints one profile query per engine from the files' schema" {
+	run_split parity-check --sql spark -t main.sales.trips -p trip_date -d 2025-11-15 <files.jsonl
+	[ "$status" -eq 0 ]
+	[[ $output == *'FROM main.sales.trips'* ]]
+	[[ $output == *"WHERE \`trip_date\` IN (DATE '2025-11-15')"* ]]
+	[[ $output == *'AS `Rider "Name".min`'* ]]
+	[[ $output == *"replace(format_number(SUM(\`fare\`), 2), ',', '') AS \`fare.sum\`"* ]]
+
+	run_split parity-check --sql snowflake -t ANALYTICS.PUBLIC.TRIPS -p trip_date -d 2025-11-15 files.jsonl
+	[ "$status" -eq 0 ]
+	[[ $output == *'FROM ANALYTICS.PUBLIC.TRIPS'* ]]
+	[[ $output == *'AS "Rider ""Name"".min"'* ]]
+	[[ $output == *'TO_VARCHAR(SUM("fare")) AS "fare.sum"'* ]]
+	[[ $output == *'MD5(CONCAT_WS('"'|'"','* ]]
+}
+
+@test "--sql refuses files that disagree on the schema, naming file and column" {
+	sed '2s/"scale":2/"scale":3/' files.jsonl >mixed.jsonl
+	run_split parity-check --sql spark -t main.sales.trips -p trip_date mixed.jsonl
+	[ "$status" -eq 65 ]
+	[[ $stderr == 'parity-check: mixed.jsonl:2: s3://b/p/trips/date=2025-11-15/run=r1/part-1.parquet: column "fare": INT64 DECIMAL(10,3) here, INT64 DECIMAL(10,2) in mixed.jsonl:1'* ]]
+
+	: >none.jsonl
+	run_split parity-check --sql spark -t main.sales.trips -p trip_date none.jsonl
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "parity-check: none.jsonl: no Parquet files to take the schema from" ]
+}
+
+@test "the checksum agrees between local Spark + Delta and the Snowflake stand-in, every type" {
+	[ -x "$REPO/.venv/bin/python" ] || { echo "no .venv: run make deps" >&2; return 1; }
+	run_split "$REPO/.venv/bin/python" "$REPO/tests/gen/checksum_agree.py" "$REPO/bin/parity-check"
+	echo "$stderr" | grep -v WARN | tail -5 >&2
+	[ "$status" -eq 0 ]
+	[[ $output == *"INT96: 2 partitions"*"identical on both engines"* ]]
+	[[ $output == *"TIMESTAMP_MICROS: 2 partitions"*"identical on both engines"* ]]
+	[[ $output == *"a changed value is reported: checksum"* ]]
+}

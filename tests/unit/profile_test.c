@@ -1,0 +1,272 @@
+#include <stdlib.h>
+
+#include "profile.h"
+#include "t.h"
+
+static const char *
+norm(const char *s)
+{
+	static struct buf b;
+
+	buf_reset(&b);
+	buf_add(&b, NULL, 0);
+	return profile_dec_norm(&b, s) == 0 ? b.p : NULL;
+}
+
+static json_t *
+parse(const char *s)
+{
+	json_error_t e;
+	json_t *v = json_loads(s, 0, &e);
+
+	if (!v)
+		fprintf(stderr, "profile_test: bad fixture: %s: %s\n", s, e.text);
+	return v;
+}
+
+/* 1 if the text holds needle. */
+static int
+has(const char *text, const char *needle)
+{
+	return text && strstr(text, needle) != NULL;
+}
+
+static struct profile
+schema(const char *line)
+{
+	struct profile p = { 0 };
+	json_t *v = parse(line);
+	char err[256];
+
+	/* A refused schema leaves p empty, which the callers check. */
+	profile_add_schema(&p, v, "files.jsonl:1", err, sizeof err);
+	json_decref(v);
+	return p;
+}
+
+#define COLS "[{\"name\":\"trip_id\",\"physical\":\"INT64\",\"logical\":null}," \
+	"{\"name\":\"Fare \\\"usd\\\"\",\"physical\":\"INT64\",\"logical\":\"DECIMAL\",\"precision\":10,\"scale\":2}," \
+	"{\"name\":\"tick`s\",\"physical\":\"BYTE_ARRAY\",\"logical\":\"STRING\"}," \
+	"{\"name\":\"ok\",\"physical\":\"BOOLEAN\",\"logical\":null}," \
+	"{\"name\":\"day\",\"physical\":\"INT32\",\"logical\":\"DATE\"}," \
+	"{\"name\":\"at\",\"physical\":\"INT64\",\"logical\":\"TIMESTAMP\",\"unit\":\"MICROS\",\"utc\":true}," \
+	"{\"name\":\"wall\",\"physical\":\"INT64\",\"logical\":\"TIMESTAMP\",\"unit\":\"MICROS\",\"utc\":false}," \
+	"{\"name\":\"old\",\"physical\":\"INT96\",\"logical\":null}," \
+	"{\"name\":\"raw\",\"physical\":\"BYTE_ARRAY\",\"logical\":null}," \
+	"{\"name\":\"dist\",\"physical\":\"DOUBLE\",\"logical\":null}," \
+	"{\"name\":\"tags\",\"physical\":\"GROUP\",\"logical\":\"LIST\",\"fields\":[]}]"
+
+static void
+test_schema(void)
+{
+	struct profile p = schema("{\"url\":\"s3://b/a.parquet\",\"schema\":" COLS "}");
+	json_t *v;
+	char err[256];
+	int rc;
+
+	T_CHECK(p.ncols == 11, "11 columns, got %zu", p.ncols);
+	if (p.ncols != 11)
+		return;
+	T_CHECK(p.cols[0].kind == PROFILE_INT, "INT64 is an integer");
+	T_CHECK(p.cols[1].kind == PROFILE_DECIMAL && p.cols[1].scale == 2, "decimal scale 2");
+	T_CHECK(p.cols[2].kind == PROFILE_STRING, "string");
+	T_CHECK(p.cols[3].kind == PROFILE_BOOL, "boolean");
+	T_CHECK(p.cols[4].kind == PROFILE_DATE, "date");
+	T_CHECK(p.cols[5].kind == PROFILE_TS_UTC, "utc timestamp");
+	T_CHECK(p.cols[6].kind == PROFILE_TS_NTZ, "wall-clock timestamp");
+	T_CHECK(p.cols[7].kind == PROFILE_TS_INT96, "INT96");
+	T_CHECK(p.cols[8].kind == PROFILE_BINARY, "binary");
+	T_CHECK(p.cols[9].kind == PROFILE_NULLS_ONLY && has(p.cols[9].why, "float"), "double: nulls only");
+	T_CHECK(p.cols[10].kind == PROFILE_NULLS_ONLY && has(p.cols[10].why, "nested"), "list: nulls only");
+
+	/* The same schema again is accepted; a changed scale is refused, naming file and column. */
+	v = parse("{\"url\":\"s3://b/b.parquet\",\"schema\":" COLS "}");
+	T_CHECK(profile_add_schema(&p, v, "files.jsonl:2", err, sizeof err) == 0, "same schema: %s", err);
+	json_decref(v);
+	v = parse("{\"url\":\"s3://b/c.parquet\",\"schema\":[{\"name\":\"trip_id\",\"physical\":\"INT64\","
+	    "\"logical\":null},{\"name\":\"Fare \\\"usd\\\"\",\"physical\":\"INT64\",\"logical\":\"DECIMAL\","
+	    "\"precision\":12,\"scale\":2},{\"name\":\"tick`s\",\"physical\":\"BYTE_ARRAY\",\"logical\":\"STRING\"},"
+	    "{\"name\":\"ok\",\"physical\":\"BOOLEAN\"},{\"name\":\"day\",\"physical\":\"INT32\",\"logical\":\"DATE\"},"
+	    "{\"name\":\"at\",\"physical\":\"INT64\",\"logical\":\"TIMESTAMP\",\"unit\":\"MICROS\",\"utc\":true},"
+	    "{\"name\":\"wall\",\"physical\":\"INT64\",\"logical\":\"TIMESTAMP\",\"unit\":\"MICROS\",\"utc\":false},"
+	    "{\"name\":\"old\",\"physical\":\"INT96\"},{\"name\":\"raw\",\"physical\":\"BYTE_ARRAY\"},"
+	    "{\"name\":\"dist\",\"physical\":\"DOUBLE\"},{\"name\":\"tags\",\"physical\":\"GROUP\",\"logical\":\"LIST\",\"fields\":[]}]}");
+	rc = profile_add_schema(&p, v, "files.jsonl:3", err, sizeof err);
+	T_CHECK(rc < 0, "changed decimal refused");
+	T_CHECK(has(err, "files.jsonl:3") && has(err, "s3://b/c.parquet") && has(err, "Fare \"usd\"") &&
+	    has(err, "DECIMAL(12,2)") && has(err, "DECIMAL(10,2)") && has(err, "s3://b/a.parquet"),
+	    "message names file, column and both types: %s", err);
+	json_decref(v);
+	v = parse("{\"url\":\"s3://b/d.parquet\",\"schema\":[{\"name\":\"trip_id\",\"physical\":\"INT64\"}]}");
+	T_CHECK(profile_add_schema(&p, v, "files.jsonl:4", err, sizeof err) < 0 && has(err, "1 columns, 11"),
+	    "fewer columns refused: %s", err);
+	json_decref(v);
+	profile_free(&p);
+
+	p = schema("{\"schema\":[{\"name\":\"x\",\"physical\":\"INT64\"},{\"name\":\"x\",\"physical\":\"INT64\"}]}");
+	T_CHECK(p.ncols == 0, "a column twice is refused");
+	p = schema("{\"schema\":[{\"name\":\"dbx2sf_md5\",\"physical\":\"INT64\"}]}");
+	T_CHECK(p.ncols == 0, "a reserved name is refused");
+	p = schema("{\"schema\":[{\"name\":\"a\\nb\",\"physical\":\"INT64\"}]}");
+	T_CHECK(p.ncols == 0, "a control byte in a name is refused");
+	v = parse("{\"url\":\"s3://b/e.parquet\"}");
+	T_CHECK(profile_add_schema(&p, v, "files.jsonl:9", err, sizeof err) < 0 && has(err, "files.jsonl:9: no schema"),
+	    "no schema: %s", err);
+	json_decref(v);
+}
+
+static void
+test_sql(void)
+{
+	struct profile p = schema("{\"url\":\"s3://b/a.parquet\",\"schema\":" COLS "}");
+	char *dates[] = { "2025-11-15", "2025-11-16" }, *bad[] = { "2025-02-30" };
+	char err[256], *spark, *sf;
+
+	spark = profile_sql(&p, SQL_SPARK, "main.sales.trips", "trip_date", dates, 2, err, sizeof err);
+	sf = profile_sql(&p, SQL_SNOWFLAKE, "ANALYTICS.PUBLIC.TRIPS", "trip_date", dates, 1, err, sizeof err);
+	T_CHECK(spark && sf, "SQL for both: %s", err);
+	if (!spark || !sf)
+		return;
+	/* Identifiers quoted the dialect's way, quotes doubled; metrics named column.metric. */
+	T_CHECK(has(spark, "`Fare \"usd\"`") && has(spark, "AS `Fare \"usd\".sum`"), "spark quotes");
+	T_CHECK(has(spark, "`tick``s`") && has(spark, "AS `tick``s.min`"), "spark doubles backquotes");
+	T_CHECK(has(sf, "\"Fare \"\"usd\"\"\"") && has(sf, "AS \"Fare \"\"usd\"\".sum\""), "snowflake doubles quotes");
+	T_CHECK(has(sf, "\"tick`s\"") && has(sf, "AS \"tick`s.max\""), "backquote plain in snowflake");
+	T_CHECK(has(spark, "FROM main.sales.trips") && has(sf, "FROM ANALYTICS.PUBLIC.TRIPS"), "table");
+	T_CHECK(has(spark, "WHERE `trip_date` IN (DATE '2025-11-15', DATE '2025-11-16')"), "spark dates");
+	T_CHECK(has(sf, "WHERE \"trip_date\" IN (DATE '2025-11-15')"), "snowflake date");
+	T_CHECK(has(spark, "GROUP BY `dbx2sf_partition`") && has(sf, "GROUP BY \"dbx2sf_partition\""), "grouped");
+	/* Every metric is text in the SQL itself. */
+	T_CHECK(has(spark, "CAST(COUNT(*) AS STRING) AS `rows`") && has(sf, "TO_VARCHAR(COUNT(*)) AS \"rows\""), "rows");
+	T_CHECK(has(spark, "CAST(COUNT(*) - COUNT(`ok`) AS STRING) AS `ok.nulls`"), "nulls");
+	T_CHECK(has(spark, "CAST(COUNT(CASE WHEN `ok` THEN 1 END) AS STRING) AS `ok.trues`"), "trues");
+	T_CHECK(!has(spark, "`ok.min`") && !has(spark, "`dist.min`") && !has(spark, "`tags.min`"), "no min for bool, double, list");
+	T_CHECK(has(spark, "AS `dist.nulls`") && has(sf, "AS \"tags.nulls\""), "null counts for the rest");
+	/* Sums: integers in DECIMAL(38,0), decimals printed with their scale, never 1E-8. */
+	T_CHECK(has(spark, "CAST(SUM(CAST(`trip_id` AS DECIMAL(38,0))) AS STRING) AS `trip_id.sum`"), "spark int sum");
+	T_CHECK(has(sf, "TO_VARCHAR(SUM(CAST(\"trip_id\" AS NUMBER(38,0)))) AS \"trip_id.sum\""), "snowflake int sum");
+	T_CHECK(has(spark, "replace(format_number(SUM(`Fare \"usd\"`), 2), ',', '')"), "spark decimal sum");
+	/* Canonical text in the checksum. */
+	T_CHECK(has(spark, "md5(concat_ws('|',") && has(sf, "MD5(CONCAT_WS('|',"), "row text joined by |");
+	T_CHECK(has(spark, "coalesce(`tick``s`, '<null>')") && has(sf, "COALESCE(\"tick`s\", '<null>')"), "NULL token");
+	T_CHECK(has(spark, "coalesce(hex(`raw`), '<null>')") && has(sf, "COALESCE(HEX_ENCODE(\"raw\"), '<null>')"), "hex");
+	T_CHECK(has(spark, "unix_micros(`at`)") && has(spark, "unix_micros(`old`)"), "instants from epoch micros");
+	T_CHECK(has(sf, "TO_VARCHAR(CONVERT_TIMEZONE('UTC', CAST(\"at\" AS TIMESTAMP_LTZ)), 'YYYY-MM-DD HH24:MI:SS.FF6')"),
+	    "ltz in UTC");
+	T_CHECK(has(sf, "TO_VARCHAR(CAST(\"old\" AS TIMESTAMP_NTZ), 'YYYY-MM-DD HH24:MI:SS.FF6')"), "INT96 is NTZ in snowflake");
+	T_CHECK(has(spark, "rpad(CASE WHEN length(CAST(`wall` AS STRING)) = 19"), "ntz without the session zone");
+	T_CHECK(has(sf, "TO_VARCHAR(CAST(\"day\" AS DATE), 'YYYY-MM-DD')") && has(spark, "CAST(`day` AS STRING)"), "dates");
+	T_CHECK(!has(spark, "coalesce(`dist`") && !has(spark, "coalesce(`tags`"), "double and list not in the checksum");
+	T_CHECK(has(spark, "CAST(conv(substr(`dbx2sf_md5`, 21), 16, 10) AS DECIMAL(38,0))"), "spark low 48 bits");
+	T_CHECK(has(sf, "(POSITION(SUBSTR(\"dbx2sf_md5\", 21, 1), '0123456789abcdef') - 1) * 17592186044416") &&
+	    has(sf, "(POSITION(SUBSTR(\"dbx2sf_md5\", 32, 1), '0123456789abcdef') - 1) * 1 AS NUMBER(38,0)"),
+	    "snowflake low 48 bits digit by digit");
+	free(spark), free(sf);
+
+	spark = profile_sql(&p, SQL_SPARK, "main.sales.trips", "trip_date", NULL, 0, err, sizeof err);
+	T_CHECK(spark && !has(spark, "WHERE"), "no dates: every partition");
+	free(spark);
+	T_CHECK(!profile_sql(&p, SQL_SPARK, "t; drop table x", "d", NULL, 0, err, sizeof err) && has(err, "not a table"),
+	    "bad table refused: %s", err);
+	T_CHECK(!profile_sql(&p, SQL_SPARK, "t", "d", bad, 1, err, sizeof err) && has(err, "2025-02-30"),
+	    "bad date refused: %s", err);
+	profile_free(&p);
+
+	/* Only columns without a common text form: the checksum still has its second argument. */
+	p = schema("{\"schema\":[{\"name\":\"x\",\"physical\":\"DOUBLE\"}]}");
+	sf = profile_sql(&p, SQL_SNOWFLAKE, "T", "d", NULL, 0, err, sizeof err);
+	T_CHECK(has(sf, "CONCAT_WS('|', '')"), "empty row text");
+	free(sf);
+	profile_free(&p);
+}
+
+static void
+test_decimals(void)
+{
+	T_STREQ(norm("1.50"), "1.5");
+	T_STREQ(norm("1.5"), "1.5");
+	T_STREQ(norm("-0.00"), "0");
+	T_STREQ(norm("+007"), "7");
+	T_STREQ(norm("1E-8"), "0.00000001");
+	T_STREQ(norm("0E-10"), "0");
+	T_STREQ(norm("15e-1"), "1.5");
+	T_STREQ(norm("1.2E+3"), "1200");
+	T_STREQ(norm("-12345678901234567890123456789.0123456789"), "-12345678901234567890123456789.0123456789");
+	T_STREQ(norm(".5"), "0.5");
+	T_STREQ(norm("100"), "100");
+	T_CHECK(norm("") == NULL && norm("-") == NULL && norm(".") == NULL, "no digits");
+	T_CHECK(norm("1.2.3") == NULL && norm("1e") == NULL && norm("abc") == NULL && norm("1 ") == NULL,
+	    "not numerals");
+	T_CHECK(norm("1e999999") == NULL, "absurd exponent refused");
+	/* Exact: 2^53 + 1 differs from 2^53 although a double cannot tell them apart. */
+	T_CHECK(!profile_value_equal("x.sum", "9007199254740993", "9007199254740992"), "no floating point");
+	T_CHECK(profile_value_equal("x.sum", "12.50", "12.5"), "sum compares by value");
+	T_CHECK(profile_value_equal("rows", "10", "10"), "rows");
+	T_CHECK(!profile_value_equal("rows", "10", "11"), "rows differ");
+	T_CHECK(profile_value_equal("fare.min", "1.50", "1.5"), "numeric min by value");
+	T_CHECK(!profile_value_equal("name.min", "abc", "abd"), "text min by bytes");
+	T_CHECK(!profile_value_equal("name.max", "1e2", "100"), "exponents in a min are text");
+	T_CHECK(profile_value_equal("x.sum", "1E-8", "0.00000001"), "exponents in a sum are numbers");
+	T_CHECK(!profile_value_equal("name.nulls", "1", NULL), "NULL differs from a value");
+	T_CHECK(profile_value_equal("name.min", NULL, NULL), "NULL equals NULL");
+	T_CHECK(!profile_value_equal("x.sum", "abc", "abd"), "non-numeral sums compare by bytes");
+}
+
+static void
+test_diff(void)
+{
+	json_t *s = parse("{\"partition\":\"2025-11-15\",\"rows\":\"3\",\"checksum\":\"99\",\"fare.sum\":\"12.50\","
+	    "\"name.min\":\"a\",\"name.max\":null}");
+	json_t *t = parse("{\"partition\":\"2025-11-15\",\"rows\":3,\"checksum\":\"99\",\"fare.sum\":\"12.5\","
+	    "\"name.min\":\"a\",\"name.max\":null}");
+	json_t *d, *e;
+	char *text, *v;
+
+	d = profile_diff(s, t, NULL);
+	T_CHECK(json_array_size(d) == 0, "same profile: no difference");
+	json_decref(d);
+	d = profile_diff(s, t, "3");
+	T_CHECK(json_array_size(d) == 0, "footers agree");
+	json_decref(d);
+	d = profile_diff(s, t, "4");
+	text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	T_STREQ(text, "[{\"metric\":\"rows\",\"source\":\"3\",\"target\":\"3\",\"files\":\"4\"}]");
+	free(text);
+	json_decref(d);
+
+	json_object_set_new(t, "name.min", json_string("b"));
+	json_object_set_new(t, "checksum", json_string("98"));
+	json_object_del(t, "name.max");
+	json_object_set_new(t, "extra.nulls", json_string("0"));
+	d = profile_diff(s, t, NULL);
+	text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	T_STREQ(text, "[{\"metric\":\"checksum\",\"source\":\"99\",\"target\":\"98\"},"
+	    "{\"metric\":\"name.min\",\"source\":\"a\",\"target\":\"b\"},"
+	    "{\"metric\":\"name.max\",\"source\":null,\"absent\":\"target\"},"
+	    "{\"metric\":\"extra.nulls\",\"target\":\"0\",\"absent\":\"source\"}]");
+	free(text);
+	json_decref(d);
+
+	e = json_real(1.5);
+	T_CHECK(profile_value(e, &v) < 0, "a real is refused");
+	json_decref(e);
+	e = json_integer(-42);
+	T_CHECK(profile_value(e, &v) == 0 && v && strcmp(v, "-42") == 0, "an integer as text");
+	free(v);
+	json_decref(e);
+	e = json_true();
+	T_CHECK(profile_value(e, &v) < 0, "a boolean is refused");
+	T_CHECK(profile_metric_numeric("rows") && profile_metric_numeric("checksum") &&
+	    profile_metric_numeric("a.b.sum") && !profile_metric_numeric("a.min"), "numeric metrics");
+	json_decref(s), json_decref(t);
+}
+
+int
+main(void)
+{
+	test_schema();
+	test_sql();
+	test_decimals();
+	test_diff();
+	T_DONE();
+}
