@@ -126,15 +126,17 @@ $(STATE)/%/export.json: | runbook-config
 $(STATE)/%/files.jsonl: $(STATE)/%/export.json
 	$(call TOOL,s3-ls-parquet) "$$(jq -r .location $<)" >$@.tmp && mv $@.tmp $@
 
-# 5. The target table, from the Parquet schema of the first date's files.
+# 5. The target table, from the Parquet schema of a date's files (the first listed date's, or
+#    any date already listed).
+SCHEMA_FILES = $(or $(firstword $(wildcard $(STATE)/*/files.jsonl)),$(STATE)/$(firstword $(DATES))/files.jsonl)
 table: state/$(DATASET)/table.done
-state/$(DATASET)/table.done: $(STATE)/$(firstword $(DATES))/files.jsonl
-	$(call TOOL,sf-copy) -d -p $(DATE_COLUMN) -t $(TARGET_TABLE) $< | $(SF) -f - >/dev/null && touch $@
+state/$(DATASET)/table.done: $(SCHEMA_FILES)
+	$(call TOOL,sf-copy) -d -i -p $(DATE_COLUMN) -k date -t $(TARGET_TABLE) $< | $(SF) -f - >/dev/null && touch $@
 
 # 6. Per date: load exactly those files, atomically (DELETE + COPY in one transaction).
 load: $(foreach d,$(DATES),$(STATE)/$(d)/load.jsonl)
 $(STATE)/%/load.jsonl: $(STATE)/%/files.jsonl $(STATE)/table.done $(STATE)/stage.done
-	$(call TOOL,sf-copy) $(if $(SF_CONNECTION),-c $(SF_CONNECTION)) -p $(DATE_COLUMN) \
+	$(call TOOL,sf-copy) $(if $(SF_CONNECTION),-c $(SF_CONNECTION)) -p $(DATE_COLUMN) -k date \
 		-s "$(STAGE)=$(LANDING)/$(DATASET)/" -t $(TARGET_TABLE) $< >$@.tmp && mv $@.tmp $@
 
 # 7. Per date: profiles of source and target, compared with the footers. parity.jsonl exists
@@ -145,7 +147,7 @@ $(STATE)/%/source.jsonl: $(STATE)/%/files.jsonl
 $(STATE)/%/target.jsonl: $(STATE)/%/load.jsonl
 	$(call TOOL,parity-check) -s snowflake -t $(TARGET_TABLE) -p $(DATE_COLUMN) -d $* $(@D)/files.jsonl | $(SF) -f - >$@.tmp && mv $@.tmp $@
 $(STATE)/%/parity.jsonl: $(STATE)/%/source.jsonl $(STATE)/%/target.jsonl $(STATE)/%/files.jsonl
-	$(call TOOL,parity-check) -p $(DATE_COLUMN) $^ >$@.tmp && mv $@.tmp $@
+	$(call TOOL,parity-check) -p date $^ >$@.tmp && mv $@.tmp $@
 
 backfill: validate
 	@cat $(foreach d,$(DATES),$(STATE)/$(d)/parity.jsonl) | jq -r '[.partition, .status] | @tsv'
@@ -159,6 +161,46 @@ grant: | runbook-config
 	$(SF) -D database=$(word 1,$(subst ., ,$(TARGET_TABLE))) -D schema=$(word 2,$(subst ., ,$(TARGET_TABLE))) \
 		-D table=$(TARGET_TABLE) -D role=$(READER_ROLE) -f $(SHARE)/sql/grant.sql >/dev/null
 
+# 9. Optional continuous sync: a Snowpipe over the stage, fed by the bucket's object-created
+#    events. Its COPY takes the date from each file's path; the per-date loads stay the proof.
+pipe: state/$(DATASET)/pipe.jsonl
+state/$(DATASET)/pipe.jsonl: state/$(DATASET)/table.done state/$(DATASET)/stage.done
+	$(call TOOL,sf-copy) -P $(PIPE) -p $(DATE_COLUMN) -k date -s "$(STAGE)=$(LANDING)/$(DATASET)/" -t $(TARGET_TABLE) \
+		$(SCHEMA_FILES) | $(SF) -f - >/dev/null
+	$(SF) "DESC PIPE $(PIPE)" >$@.tmp
+	$(SHARE)/s3-notify $(LANDING_BUCKET) "$$(jq -r .notification_channel $@.tmp)" \
+		$(LANDING_PREFIX)/$(DATASET)/ dbx2sf-$(DATASET) && mv $@.tmp $@
+
+# 10. Cleanup: drop the pipe (and its bucket notification), the stage and the integration, and
+#     delete the landed objects of the dates whose parity matched. Only with CONFIRM=yes;
+#     without it, say what would go. The target table stays: it is what was published.
+MATCHED = $(patsubst $(STATE)/%/parity.jsonl,%,$(wildcard $(STATE)/*/parity.jsonl))
+cleanup: | runbook-config
+ifeq ($(CONFIRM),yes)
+	-$(SHARE)/s3-notify -d $(LANDING_BUCKET) dbx2sf-$(DATASET)
+	$(SF) -D pipe=$(PIPE) -D stage=$(STAGE) -D integration=$(INTEGRATION) -f $(SHARE)/sql/cleanup.sql >/dev/null
+	@for d in $(MATCHED); do \
+		jq -e -s 'length > 0 and all(.status == "match")' $(STATE)/$$d/parity.jsonl >/dev/null || continue; \
+		echo "cleanup: deleting $(LANDING)/$(DATASET)/date=$$d/" >&2; \
+		$(call TOOL,s3-ls-parquet) -a $(LANDING)/$(DATASET)/date=$$d/ | $(SHARE)/s3-delete || exit 1; \
+		touch $(STATE)/$$d/cleaned; \
+	done
+	rm -f state/integration.jsonl $(STATE)/stage.done $(STATE)/pipe.jsonl
+else
+	@echo "cleanup: would drop pipe $(PIPE), stage $(STAGE), integration $(INTEGRATION)"
+	@for d in $(MATCHED); do \
+		jq -e -s 'length > 0 and all(.status == "match")' $(STATE)/$$d/parity.jsonl >/dev/null && \
+		echo "cleanup: would delete $(LANDING)/$(DATASET)/date=$$d/"; \
+	done; true
+	@echo "cleanup: nothing done; make cleanup CONFIRM=yes does it"
+endif
+
+# The whole runbook on the local stack: stand-ins started, a sample Delta table of three dates
+# seeded, integration to validate run, the parity table printed, the stand-ins stopped.
+demo: all deps
+	$(SHARE)/demo
+
 .PHONY: runbook-config integration iam stage export table load validate backfill forget grant
+.PHONY: pipe cleanup demo
 .SECONDARY:
 

@@ -28,7 +28,7 @@ struct result {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-dinv] [-c connection] [-p column] [-s stage=url] [-P pipe] -t table [file]\n",
+	fprintf(stderr, "usage: %s [-dinv] [-c connection] [-p column] [-k key] [-s stage=url] [-P pipe] -t table [file]\n",
 	    argv0);
 	exit(EX_USAGE);
 }
@@ -214,12 +214,13 @@ main(int argc, char *argv[])
 	json_t *line;
 
 	setprogname(argv[0]);
-	while ((c = getopt_long(argc, argv, "P:c:dhinp:s:t:v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "P:c:dhik:np:s:t:v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': conn_name = optarg; break;
 		case 'd': ddl = 1; break;
 		case 'i': if_not_exists = 1; break;
 		case 'n': dry = 1; break;
+		case 'k': l.part_key = optarg; break;
 		case 'p': l.part_col = optarg; break;
 		case 'P': pipe = optarg; break;
 		case 's': stage_parse(&l, optarg); break;
@@ -236,6 +237,8 @@ main(int argc, char *argv[])
 		die(EX_USAGE, "-t %s: not a table name (db.schema.table, plain identifiers)", l.table);
 	if (l.part_col && (!*l.part_col || strpbrk(l.part_col, "/=")))
 		die(EX_USAGE, "-p %s: not a partition key", l.part_col);
+	if (l.part_key && (!l.part_col || !*l.part_key || strpbrk(l.part_key, "/=")))
+		die(EX_USAGE, "-k %s: not a path key, or no -p column", l.part_key);
 	if (!ddl && (!l.stage || !l.part_col))
 		die(EX_USAGE, "%s needs -s stage=url and -p column", pipe ? "a pipe" : "a load");
 	if (pipe && ddl)

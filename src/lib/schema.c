@@ -256,13 +256,15 @@ load_add(struct load *l, json_t *line, const char *where, char *err, size_t errl
 		if (strcmp(l->files[i].url, url) == 0)
 			return fail(err, errlen, "%s: listed twice (also %s)", w, l->files[i].where);
 	if (l->part_col) {
-		value = str(json_object_get(line, "partition"), l->part_col);
+		const char *key = l->part_key ? l->part_key : l->part_col;
+
+		value = str(json_object_get(line, "partition"), key);
 		if (!value)
-			return fail(err, errlen, "%s: no partition %s= in the path", w, l->part_col);
+			return fail(err, errlen, "%s: no partition %s= in the path", w, key);
 		if (l->nfiles && !l->ddl && strcmp(value, l->part_value) != 0)
 			return fail(err, errlen, "%s: partition %s=%s, but %s has %s=%s: load one partition at a time",
-			    w, l->part_col, value, l->files[0].where, l->part_col, l->part_value);
-		if (column_named(schema, l->part_col))
+			    w, key, value, l->files[0].where, key, l->part_value);
+		if (!l->part_key && column_named(schema, l->part_col))
 			return fail(err, errlen, "%s: partition column \"%s\" is also a column of the file", w, l->part_col);
 	}
 	if (l->nfiles == 0) {
@@ -293,6 +295,13 @@ load_add(struct load *l, json_t *line, const char *where, char *err, size_t errl
 	f->where = estrdup(where);
 	l->rows += rows;
 	return 0;
+}
+
+/* Whether the partition column comes with the files (else its value is added from the path). */
+static int
+part_in_files(const struct load *l)
+{
+	return l->part_key && l->schema && column_named(l->schema, l->part_col);
 }
 
 /* The partition value as SQL: a DATE literal when every value is a date, else a string. */
@@ -331,7 +340,7 @@ load_ddl(const struct load *l, int if_not_exists, char *err, size_t errlen)
 		if (schema_sf_type(&b, c, err, errlen) < 0)
 			goto bad;
 	}
-	if (l->part_col) {
+	if (l->part_col && !part_in_files(l)) {
 		buf_addstr(&b, ",\n  ");
 		if (sql_quote_ident(&b, l->part_col, SQL_SNOWFLAKE) < 0)
 			goto bad_part;
@@ -379,8 +388,8 @@ common_dir(const struct load *l)
 	return n;
 }
 
-/* The COPY column list and the transform's select list, each ending with ", " before the
- * partition column, whose value the caller appends to sel. */
+/* The COPY column list and the transform's select list. Unless the files hold the partition
+ * column, it ends both: sel then ends with ", " for the caller to append its value. */
 static int
 copy_columns(const struct load *l, struct buf *cols, struct buf *sel, char *err, size_t errlen)
 {
@@ -390,12 +399,16 @@ copy_columns(const struct load *l, struct buf *cols, struct buf *sel, char *err,
 	buf_add(cols, NULL, 0);
 	buf_add(sel, NULL, 0);
 	json_array_foreach(l->schema, i, c) {
+		buf_addstr(cols, i ? ", " : "");
+		buf_addstr(sel, i ? ", " : "");
 		sql_quote_ident(cols, str(c, "name"), SQL_SNOWFLAKE);
-		buf_addstr(cols, ", ");
 		if (schema_sf_select(sel, c, err, errlen) < 0)
 			return -1;
-		buf_addstr(sel, ", ");
 	}
+	if (part_in_files(l))
+		return 0;
+	buf_addstr(cols, ", ");
+	buf_addstr(sel, ", ");
 	return sql_quote_ident(cols, l->part_col, SQL_SNOWFLAKE);
 }
 
@@ -429,7 +442,8 @@ load_sql(const struct load *l, char *err, size_t errlen)
 		goto out;
 	if (copy_columns(l, &cols, &sel, err, errlen) < 0)
 		goto out;
-	part_literal(&sel, l, err, errlen);
+	if (!part_in_files(l))
+		part_literal(&sel, l, err, errlen);
 
 	/* A failed statement aborts the transaction at once; COMMIT is never reached. */
 	buf_addstr(&b, "ALTER SESSION SET TRANSACTION_ABORT_ON_ERROR = TRUE;\nBEGIN;\n");
@@ -477,7 +491,7 @@ load_pipe_sql(const struct load *l, const char *pipe, char *err, size_t errlen)
 	if (!l->stage || !l->part_col || !l->schema)
 		return fail(err, errlen, "a pipe needs a stage, the partition column and a file's schema"), NULL;
 	/* The key goes into a regular expression inside a literal: keep it to plain characters. */
-	for (p = l->part_col; *p; p++)
+	for (p = l->part_key ? l->part_key : l->part_col; *p; p++)
 		if (!(isalnum((unsigned char)*p) || *p == '_'))
 			return fail(err, errlen, "%s: a pipe's partition key must be letters, digits and _",
 			    l->part_col), NULL;
@@ -491,11 +505,14 @@ load_pipe_sql(const struct load *l, const char *pipe, char *err, size_t errlen)
 		goto out;
 	/* A pipe has no file list: the partition value can only come from the path, anchored on
 	 * "<key>=" so that no other segment is taken for it. */
-	if (l->part_dates)
+	if (part_in_files(l))
+		;
+	else if (l->part_dates)
 		buf_printf(&sel, "TO_DATE(REGEXP_SUBSTR(METADATA$FILENAME, '(^|/)%s=([0-9]{4}-[0-9]{2}-[0-9]{2})/', "
-		    "1, 1, 'e', 2), 'YYYY-MM-DD')", l->part_col);
+		    "1, 1, 'e', 2), 'YYYY-MM-DD')", l->part_key ? l->part_key : l->part_col);
 	else
-		buf_printf(&sel, "REGEXP_SUBSTR(METADATA$FILENAME, '(^|/)%s=([^/]+)/', 1, 1, 'e', 2)", l->part_col);
+		buf_printf(&sel, "REGEXP_SUBSTR(METADATA$FILENAME, '(^|/)%s=([^/]+)/', 1, 1, 'e', 2)",
+		    l->part_key ? l->part_key : l->part_col);
 	buf_printf(&b, "CREATE PIPE IF NOT EXISTS %s AUTO_INGEST = TRUE AS\nCOPY INTO %s (%s)\n"
 	    "  FROM (SELECT %s\n    FROM @%s/)\n"
 	    "  FILE_FORMAT = (TYPE = PARQUET USE_LOGICAL_TYPE = TRUE BINARY_AS_TEXT = FALSE)\n"

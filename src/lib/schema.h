@@ -38,7 +38,10 @@ struct load {
 	const char *table;	/* db.schema.table */
 	const char *stage;	/* db.schema.stage, without '@'; NULL for DDL only */
 	const char *stage_url;	/* the stage's URL, s3://bucket/prefix/ */
-	const char *part_col;	/* the partition key of the paths and its column; or NULL */
+	const char *part_col;	/* the partition column; or NULL */
+	const char *part_key;	/* the k= of the paths holding its value; NULL: part_col. When
+				 * they differ and the files hold the column, it is loaded from the
+				 * files (rows of another value fail the load's row check). */
 	int ddl;		/* gathering for CREATE TABLE: partitions may differ */
 	/* gathered by load_add */
 	json_t *schema;		/* the first file's */

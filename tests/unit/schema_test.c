@@ -382,6 +382,33 @@ test_refusals(void)
 	load_free(&l);
 }
 
+/* -k: the path's date= gives the partition; the files hold the column (trip_date) themselves. */
+static void
+test_column_in_files(void)
+{
+	struct load l = {0};
+	char *ddl, *sql;
+	json_t *o = line("t/date=2025-11-15/run=r1/p0.parquet", "2025-11-15", 7,
+	    "[{\"name\":\"id\",\"physical\":\"INT64\",\"logical\":null,\"repetition\":\"OPTIONAL\"},"
+	    "{\"name\":\"trip_date\",\"physical\":\"INT32\",\"logical\":\"DATE\",\"repetition\":\"OPTIONAL\"}]");
+
+	l.table = "db.s.trips";
+	l.stage = "db.s.land";
+	l.stage_url = "s3://land/t/";
+	l.part_col = "trip_date";
+	l.part_key = "date";
+	T_CHECK(add(&l, o, "in:1") == 0, "add: %s", err);
+	ddl = load_ddl(&l, 0, err, sizeof err);
+	T_CHECK(ddl && count(ddl, "trip_date") == 1, "the column once, from the files: %s", ddl);
+	sql = load_sql(&l, err, sizeof err);
+	T_CHECK(sql && strstr(sql, "DELETE FROM db.s.trips WHERE \"trip_date\" = '2025-11-15'::DATE;"), "delete: %s", sql);
+	T_CHECK(sql && strstr(sql, "COPY INTO db.s.trips (\"id\", \"trip_date\")\n"), "columns: %s", sql);
+	T_CHECK(sql && !strstr(sql, "'2025-11-15'::DATE FROM @"), "no value from the path: %s", sql);
+	free(ddl);
+	free(sql);
+	load_free(&l);
+}
+
 int
 main(void)
 {
@@ -391,5 +418,6 @@ main(void)
 	test_copy_small();
 	test_copy_batches();
 	test_refusals();
+	test_column_in_files();
 	T_DONE();
 }
