@@ -49,9 +49,16 @@ install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man7
 	for t in $(TOOLS); do install -m 755 bin/$$t $(DESTDIR)$(PREFIX)/bin/; done
 	for t in $(TOOLS); do install -m 644 man/man1/$$t.1 $(DESTDIR)$(MANPREFIX)/man1/; done
+	install -m 644 man/man7/dbx2sf.7 $(DESTDIR)$(MANPREFIX)/man7/
+	mkdir -p $(DESTDIR)$(PREFIX)/share/dbx2sf/sql
+	install -m 644 Makefile share/config.mk share/*.jq $(DESTDIR)$(PREFIX)/share/dbx2sf/
+	install -m 755 share/dates share/iam-apply share/s3-notify share/s3-delete $(DESTDIR)$(PREFIX)/share/dbx2sf/
+	install -m 644 share/sql/*.sql $(DESTDIR)$(PREFIX)/share/dbx2sf/sql/
 
 uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t $(DESTDIR)$(MANPREFIX)/man1/$$t.1; done
+	rm -f $(DESTDIR)$(MANPREFIX)/man7/dbx2sf.7
+	rm -rf $(DESTDIR)$(PREFIX)/share/dbx2sf
 
 clean:
 	rm -f bin/* src/lib/*.o src/lib/libdbx2sf.a
