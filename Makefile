@@ -42,7 +42,12 @@ unit: $(UNITBIN)
 deps:
 	tests/stack/install
 
-check: deps all unit
+# The stand-ins' own tests: they must speak the documented protocols before ours are tested on them.
+standins: deps
+	.venv/bin/python -m pytest -q -p no:cacheprovider tests/stack/snowflake
+	.venv/bin/python tests/stack/databricks/smoke.py
+
+check: deps all unit standins
 	tests/run-bats
 
 install: all
@@ -64,7 +69,7 @@ clean:
 	rm -f bin/* src/lib/*.o src/lib/libdbx2sf.a
 	rm -rf tests/unit/bin
 
-.PHONY: all deps unit check install uninstall clean
+.PHONY: all deps unit standins check install uninstall clean
 
 # ---------------------------------------------------------------------------------------------
 # The runbook. Settings come from ./config.mk (annotated example: share/config.mk); credentials
