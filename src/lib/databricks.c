@@ -1,0 +1,1177 @@
+/* databricks.c: configuration, authentication, statements and results of the Databricks SQL
+ * Statement Execution API 2.0. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "config.h"
+#include "databricks.h"
+#include "http.h"
+
+#define STATEMENTS	"/api/2.0/sql/statements"
+#define WAIT_TIMEOUT	"5s"	/* short, so that SIGINT cancels a statement promptly */
+#define POLL_FIRST_MS	250
+#define POLL_CAP_MS	10000
+#define TWO53		9007199254740992LL
+
+/* Configuration */
+
+static char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? estrdup(v) : NULL;
+}
+
+static void
+setif(char **slot, char *v)
+{
+	if (*slot || !v) {
+		free(v);
+		return;
+	}
+	*slot = v;
+}
+
+char *
+dbx_host_normalize(const char *s)
+{
+	const char *p, *scheme = "https://";
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (strncasecmp(s, "https://", 8) == 0) {
+		s += 8;
+	} else if (strncasecmp(s, "http://", 7) == 0) {
+		scheme = "http://";
+		s += 7;
+	} else if (strstr(s, "://")) {
+		return NULL;
+	}
+	for (p = s; *p && *p != '/' && *p != '?' && *p != '#'; p++)
+		if (isspace((unsigned char)*p) || *p == '@' || *p == '\\')
+			return NULL;
+	n = (size_t)(p - s);
+	if (n == 0)
+		return NULL;
+	return esprintf("%s%.*s", scheme, (int)n, s);
+}
+
+static int
+conf_err(char *err, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return EX_CONFIG;
+}
+
+int
+dbx_config(struct dbx *d, const char *profile, const char *warehouse, char *err, size_t errlen)
+{
+	char *host = NULL, *auth_type = NULL, *want, *file, *home, *section = NULL;
+	int rc = 0;
+
+	memset(d, 0, sizeof *d);
+	/* Explicit values first, then the environment, then the config file: a value once set is
+	 * never replaced by a later source (Databricks unified client auth). */
+	d->warehouse = warehouse && *warehouse ? estrdup(warehouse) : env("DATABRICKS_WAREHOUSE_ID");
+	host = env("DATABRICKS_HOST");
+	d->token = env("DATABRICKS_TOKEN");
+	d->client_id = env("DATABRICKS_CLIENT_ID");
+	d->client_secret = env("DATABRICKS_CLIENT_SECRET");
+	auth_type = env("DATABRICKS_AUTH_TYPE");
+	want = profile && *profile ? estrdup(profile) : env("DATABRICKS_CONFIG_PROFILE");
+	if (!(file = env("DATABRICKS_CONFIG_FILE")) && (home = getenv("HOME")) && *home)
+		file = esprintf("%s/.databrickscfg", home);
+
+	/* The file is read when a profile was asked for, or when the environment names no host and
+	 * no credentials. */
+	if (file && (want || !(host || d->token || d->client_id || d->client_secret))) {
+		if (want) {
+			if (access(file, R_OK) != 0) {
+				rc = conf_err(err, errlen, "%s: %s (profile %s)", file, strerror(errno), want);
+				goto out;
+			}
+			if (!ini_has_section(file, want)) {
+				rc = conf_err(err, errlen, "%s: no profile [%s]", file, want);
+				goto out;
+			}
+			section = estrdup(want);
+		} else {
+			char *dflt = ini_get(file, "__settings__", "default_profile");
+
+			section = dflt && *dflt ? dflt : (free(dflt), estrdup("DEFAULT"));
+			if (!ini_has_section(file, section)) {
+				free(section);
+				section = NULL;
+			}
+		}
+		if (section) {
+			setif(&host, ini_get(file, section, "host"));
+			setif(&d->token, ini_get(file, section, "token"));
+			setif(&d->client_id, ini_get(file, section, "client_id"));
+			setif(&d->client_secret, ini_get(file, section, "client_secret"));
+			setif(&d->warehouse, ini_get(file, section, "warehouse_id"));
+			setif(&auth_type, ini_get(file, section, "auth_type"));
+			d->profile = section;
+			d->config_file = estrdup(file);
+			section = NULL;
+		}
+	}
+
+	if (!host) {
+		rc = conf_err(err, errlen, "no workspace host: set DATABRICKS_HOST or host in a %s profile",
+		    file ? file : "~/.databrickscfg");
+		goto out;
+	}
+	if (!(d->host = dbx_host_normalize(host))) {
+		rc = conf_err(err, errlen, "host: not a workspace URL");
+		goto out;
+	}
+	if (auth_type && strcmp(auth_type, "pat") == 0) {
+		d->auth = "pat";
+	} else if (auth_type && strcmp(auth_type, "oauth-m2m") == 0) {
+		d->auth = "oauth-m2m";
+	} else if (auth_type) {
+		rc = conf_err(err, errlen, "auth_type %s: not supported (pat, oauth-m2m)", auth_type);
+		goto out;
+	} else if (d->token && (d->client_id || d->client_secret)) {
+		rc = conf_err(err, errlen, "more than one authorization method configured: token and "
+		    "client_id/client_secret (set auth_type)");
+		goto out;
+	} else {
+		d->auth = d->token ? "pat" : "oauth-m2m";
+	}
+	if (strcmp(d->auth, "pat") == 0 && !d->token) {
+		rc = conf_err(err, errlen, "no credentials: set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID "
+		    "and DATABRICKS_CLIENT_SECRET, or token in a profile");
+		goto out;
+	}
+	if (strcmp(d->auth, "oauth-m2m") == 0 && !(d->client_id && d->client_secret)) {
+		rc = conf_err(err, errlen, d->client_id || d->client_secret ?
+		    "oauth-m2m: client_id and client_secret are both needed" :
+		    "no credentials: set DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and "
+		    "DATABRICKS_CLIENT_SECRET, or token in a profile");
+		goto out;
+	}
+	if (!d->warehouse) {
+		rc = conf_err(err, errlen, "no SQL warehouse: use -w, DATABRICKS_WAREHOUSE_ID or "
+		    "warehouse_id in the profile");
+		goto out;
+	}
+out:
+	free(host);
+	free(auth_type);
+	free(want);
+	free(file);
+	free(section);
+	return rc;
+}
+
+static void
+freesecret(char *s)
+{
+	if (s) {
+		OPENSSL_cleanse(s, strlen(s));
+		free(s);
+	}
+}
+
+void
+dbx_free(struct dbx *d)
+{
+	free(d->host);
+	freesecret(d->token);
+	free(d->client_id);
+	freesecret(d->client_secret);
+	freesecret(d->bearer);
+	free(d->warehouse);
+	free(d->profile);
+	free(d->config_file);
+	memset(d, 0, sizeof *d);
+}
+
+/* HTTP */
+
+static char *
+firstline(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (s[n] && s[n] != '\n' && s[n] != '\r' && n < max)
+		n++;
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	return estrndup(s, n);
+}
+
+/* "HTTP 403: PERMISSION_DENIED: reason" from a Databricks or OAuth error body. */
+static char *
+http_reason(const struct http_resp *r)
+{
+	json_t *j = json_loadb(r->body.p ? r->body.p : "", r->body.len, 0, NULL);
+	const char *code = NULL, *msg = NULL;
+	char *m, *s;
+
+	if (json_is_object(j)) {
+		code = json_string_value(json_object_get(j, "error_code"));
+		msg = json_string_value(json_object_get(j, "message"));
+		if (!code)
+			code = json_string_value(json_object_get(j, "error"));
+		if (!msg)
+			msg = json_string_value(json_object_get(j, "error_description"));
+	}
+	m = firstline(msg ? msg : "", 300);
+	if (code && *m)
+		s = esprintf("HTTP %ld: %s: %s", r->status, code, m);
+	else if (code || *m)
+		s = esprintf("HTTP %ld: %s", r->status, code ? code : m);
+	else
+		s = esprintf("HTTP %ld", r->status);
+	free(m);
+	json_decref(j);
+	return s;
+}
+
+/* Exit status for a final HTTP response that is not a success. */
+static int
+http_status_exit(long status)
+{
+	if (status == 401 || status == 403)
+		return EX_NOPERM;
+	if (status == 429)
+		return EX_TEMPFAIL;
+	if (status >= 500)
+		return EX_UNAVAILABLE;
+	if (status >= 400)
+		return EX_DATAERR;
+	return EX_PROTOCOL;
+}
+
+static void
+base64(const char *in, size_t n, struct buf *out)
+{
+	char *b = emalloc(4 * ((n + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)b, (const unsigned char *)in, (int)n);
+	buf_addstr(out, b);
+	OPENSSL_cleanse(b, strlen(b));
+	free(b);
+}
+
+/* OAuth M2M: the client-credentials grant at the workspace's token endpoint, cached in-process
+ * and renewed a minute before it expires. */
+static const char *
+oauth_token(struct dbx *d)
+{
+	struct http_req q = { 0 };
+	struct http_resp r = { 0 };
+	struct buf cred = { 0 }, hdr = { 0 };
+	struct curl_slist *h = NULL;
+	char *url, *id, *sec, *reason;
+	const char *tok;
+	json_t *j;
+	json_int_t ttl;
+	int rc;
+
+	if (d->bearer && time(NULL) < d->bearer_expiry)
+		return d->bearer;
+	freesecret(d->bearer);
+	d->bearer = NULL;
+	/* RFC 6749 2.3.1: the id and secret are form-encoded before they go into Basic. */
+	id = http_urlencode(d->client_id, 1);
+	sec = http_urlencode(d->client_secret, 1);
+	buf_printf(&cred, "%s:%s", id, sec);
+	buf_addstr(&hdr, "Authorization: Basic ");
+	base64(cred.p, cred.len, &hdr);
+	h = curl_slist_append(h, hdr.p);
+	h = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded");
+	h = curl_slist_append(h, "Accept: application/json");
+	OPENSSL_cleanse(cred.p, cred.len);
+	OPENSSL_cleanse(hdr.p, hdr.len);
+	OPENSSL_cleanse(sec, strlen(sec));
+	buf_free(&cred);
+	buf_free(&hdr);
+	free(id);
+	free(sec);
+
+	url = esprintf("%s/oidc/v1/token", d->host);
+	q.method = "POST";
+	q.url = url;
+	q.headers = h;
+	q.body = "grant_type=client_credentials&scope=all-apis";
+	q.bodylen = strlen(q.body);
+	q.what = "oauth token";
+	q.idempotent = 1;
+	rc = http_do(&q, &r);
+	curl_slist_free_all(h);	/* libcurl's slist copies; the copy holding the secret goes too */
+	free(url);
+	if (rc)
+		die(rc, "%s", r.err);
+	if (r.status != 200) {
+		reason = http_reason(&r);
+		die(r.status == 400 || r.status == 401 || r.status == 403 ? EX_NOPERM :
+		    http_status_exit(r.status), "oauth token: %s", reason);
+	}
+	j = json_loadb(r.body.p, r.body.len, 0, NULL);
+	OPENSSL_cleanse(r.body.p, r.body.len);
+	http_resp_free(&r);
+	if (!json_is_object(j) || !(tok = json_string_value(json_object_get(j, "access_token"))) || !*tok)
+		die(EX_PROTOCOL, "oauth token: malformed response: no access_token");
+	ttl = json_integer_value(json_object_get(j, "expires_in"));
+	if (ttl <= 0)
+		ttl = 3600;
+	d->bearer = estrdup(tok);
+	d->bearer_expiry = time(NULL) + (ttl > 120 ? ttl - 60 : ttl / 2);
+	json_decref(j);
+	return d->bearer;
+}
+
+static struct curl_slist *
+api_headers(struct dbx *d)
+{
+	struct curl_slist *h = NULL;
+	char *a;
+
+	a = esprintf("Authorization: Bearer %s",
+	    strcmp(d->auth, "pat") == 0 ? d->token : oauth_token(d));
+	h = curl_slist_append(h, a);
+	OPENSSL_cleanse(a, strlen(a));
+	free(a);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, "Accept: application/json");
+	return h;
+}
+
+/* One REST call; returns the JSON object of a 200 answer, else ends the program. */
+static json_t *
+api(struct dbx *d, const char *method, const char *path, json_t *body, const char *what, int idem)
+{
+	struct http_req q = { 0 };
+	struct http_resp r = { 0 };
+	json_error_t je;
+	char *url, *text = NULL, *reason;
+	json_t *j;
+	int rc;
+
+	url = esprintf("%s%s", d->host, path);
+	q.method = method;
+	q.url = url;
+	q.headers = api_headers(d);
+	if (body) {
+		text = json_dumps(body, JSON_COMPACT);
+		q.body = text;
+		q.bodylen = strlen(text);
+	} else if (strcmp(method, "POST") == 0) {
+		q.body = "{}";
+		q.bodylen = 2;
+	}
+	q.what = what;
+	q.idempotent = idem;
+	rc = http_do(&q, &r);
+	curl_slist_free_all(q.headers);
+	free(url);
+	free(text);
+	if (rc)
+		die(rc, "%s", r.err);
+	if (r.status != 200) {
+		reason = http_reason(&r);
+		die(http_status_exit(r.status), "%s: %s", what, reason);
+	}
+	j = json_loadb(r.body.p ? r.body.p : "", r.body.len, 0, &je);
+	if (!json_is_object(j))
+		die(EX_PROTOCOL, "%s: malformed response: %s", what, j ? "not an object" : je.text);
+	http_resp_free(&r);
+	return j;
+}
+
+/* Statements */
+
+int
+dbx_param_parse(char *s, struct dbx_param *p)
+{
+	char *eq = strchr(s, '='), *colon, *t;
+
+	if (!eq)
+		return -1;
+	*eq = '\0';
+	p->value = eq + 1;
+	p->type = NULL;
+	if ((colon = strchr(s, ':'))) {
+		*colon = '\0';
+		p->type = colon + 1;
+		if (!*p->type)
+			return -1;
+		for (t = colon + 1; *t; t++)
+			if (!isalnum((unsigned char)*t) && !strchr("_(), ", *t))
+				return -1;
+	}
+	p->name = s;
+	return dbx_valid_identifier(s) ? 0 : -1;
+}
+
+json_t *
+dbx_statement_body(const char *warehouse, const char *sql, const struct dbx_param *ps, size_t n,
+    int disposition)
+{
+	json_t *b = json_object(), *a;
+	size_t i;
+
+	json_object_set_new(b, "warehouse_id", json_string(warehouse));
+	json_object_set_new(b, "statement", json_string(sql));
+	if (n) {
+		a = json_array();
+		for (i = 0; i < n; i++) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "name", json_string(ps[i].name));
+			if (ps[i].value)
+				json_object_set_new(o, "value", json_string(ps[i].value));
+			if (ps[i].type)
+				json_object_set_new(o, "type", json_string(ps[i].type));
+			json_array_append_new(a, o);
+		}
+		json_object_set_new(b, "parameters", a);
+	}
+	json_object_set_new(b, "wait_timeout", json_string(WAIT_TIMEOUT));
+	json_object_set_new(b, "on_wait_timeout", json_string("CONTINUE"));
+	json_object_set_new(b, "disposition",
+	    json_string(disposition == DBX_EXTERNAL_LINKS ? "EXTERNAL_LINKS" : "INLINE"));
+	json_object_set_new(b, "format", json_string("JSON_ARRAY"));
+	return b;
+}
+
+static volatile sig_atomic_t gotsig;
+
+static void
+onsig(int s)
+{
+	gotsig = s;
+}
+
+static const char *
+state_of(json_t *resp)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(resp, "status"), "state"));
+
+	return s ? s : "";
+}
+
+static int
+terminal(const char *s)
+{
+	return !strcmp(s, "SUCCEEDED") || !strcmp(s, "FAILED") || !strcmp(s, "CANCELED") ||
+	    !strcmp(s, "CLOSED");
+}
+
+static void
+cancel_and_exit(struct dbx *d, const char *id, const char *what)
+{
+	char *path = esprintf(STATEMENTS "/%s/cancel", id), *w = esprintf("%s: cancel", what);
+	int sig = gotsig;
+
+	json_decref(api(d, "POST", path, NULL, w, 1));
+	warnmsg("%s: cancelled on %s", what, sig == SIGINT ? "SIGINT" : "SIGTERM");
+	free(path);
+	free(w);
+	signal(sig, SIG_DFL);
+	raise(sig);
+	exit(128 + sig);
+}
+
+json_t *
+dbx_execute(struct dbx *d, json_t *body)
+{
+	struct sigaction sa, oldint, oldterm;
+	struct timespec ts;
+	json_t *resp, *e;
+	const char *id, *st, *code;
+	char *what, *path, *msg;
+	long delay = POLL_FIRST_MS;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = onsig;	/* no SA_RESTART: the sleep between polls ends at once */
+	sigemptyset(&sa.sa_mask);
+	gotsig = 0;
+	sigaction(SIGINT, &sa, &oldint);
+	sigaction(SIGTERM, &sa, &oldterm);
+
+	resp = api(d, "POST", STATEMENTS, body, "submit statement", 0);
+	if (!(id = json_string_value(json_object_get(resp, "statement_id"))) || !*id)
+		die(EX_PROTOCOL, "submit statement: malformed response: no statement_id");
+	what = esprintf("statement %s", id);
+	path = esprintf(STATEMENTS "/%s", id);
+	progress("%s: submitted", what);
+	for (;;) {
+		st = state_of(resp);
+		if (!*st)
+			die(EX_PROTOCOL, "%s: malformed response: no status.state", what);
+		if (terminal(st))
+			break;
+		if (gotsig)
+			cancel_and_exit(d, id, what);
+		progress("%s: %s; next poll in %ld.%03lds", what, st, delay / 1000, delay % 1000);
+		ts.tv_sec = delay / 1000;
+		ts.tv_nsec = (delay % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+		if (gotsig)
+			cancel_and_exit(d, id, what);
+		delay = delay * 2 > POLL_CAP_MS ? POLL_CAP_MS : delay * 2;
+		json_decref(resp);
+		resp = api(d, "GET", path, NULL, what, 1);
+		/* id pointed into the old response */
+		id = strchr(what, ' ') + 1;
+	}
+	sigaction(SIGINT, &oldint, NULL);
+	sigaction(SIGTERM, &oldterm, NULL);
+	if (gotsig)	/* it ended while we waited: nothing left to cancel, but still stop */
+		raise(gotsig);
+	progress("%s: %s", what, st);
+	if (strcmp(st, "SUCCEEDED") != 0) {
+		e = json_object_get(json_object_get(resp, "status"), "error");
+		code = json_string_value(json_object_get(e, "error_code"));
+		msg = firstline(json_string_value(json_object_get(e, "message")) ?
+		    json_string_value(json_object_get(e, "message")) : "", 400);
+		if (strcmp(st, "FAILED") == 0)
+			die(EX_DATAERR, "%s: %s: %s", what, code ? code : "FAILED", *msg ? msg : "(no message)");
+		die(strcmp(st, "CANCELED") == 0 ? EX_TEMPFAIL : EX_UNAVAILABLE, "%s: %s%s%s", what, st,
+		    *msg ? ": " : "", msg);
+	}
+	free(path);
+	free(what);
+	return resp;
+}
+
+/* Results */
+
+/* A chunk whose rows live behind presigned URLs: fetched with only the headers the link names.
+ * NULL when may_expire and storage refused the link (403): it has expired. */
+static json_t *
+fetch_link(json_t *link, const char *what, int may_expire)
+{
+	struct http_req q = { 0 };
+	struct http_resp r = { 0 };
+	struct curl_slist *h = NULL;
+	const char *url = json_string_value(json_object_get(link, "external_link")), *k;
+	json_t *hh = json_object_get(link, "http_headers"), *v, *j;
+	json_error_t je;
+	char *line;
+	int rc;
+
+	if (!url)
+		die(EX_PROTOCOL, "%s: malformed response: external link without a URL", what);
+	json_object_foreach(hh, k, v) {
+		if (!json_is_string(v))
+			continue;
+		line = esprintf("%s: %s", k, json_string_value(v));
+		h = curl_slist_append(h, line);
+		free(line);
+	}
+	q.method = "GET";
+	q.url = url;
+	q.headers = h;
+	q.what = what;	/* never the URL: it is a credential until it expires */
+	q.idempotent = 1;
+	rc = http_do(&q, &r);
+	curl_slist_free_all(h);
+	if (rc)
+		die(rc, "%s", r.err);
+	if (r.status == 403 && may_expire) {
+		http_resp_free(&r);
+		return NULL;
+	}
+	if (r.status != 200)
+		die(http_status_exit(r.status), "%s: HTTP %ld", what, r.status);
+	j = json_loadb(r.body.p ? r.body.p : "", r.body.len, 0, &je);
+	if (!json_is_array(j))
+		die(EX_PROTOCOL, "%s: malformed result: %s", what, j ? "not an array" : je.text);
+	http_resp_free(&r);
+	return j;
+}
+
+/* Presigned links live about 15 minutes; a reader slowed down by its consumer asks the
+ * workspace for fresh ones, once. */
+static json_t *
+refetch_link(struct dbx *d, const char *id, json_t *link, const char *what)
+{
+	json_int_t idx = json_integer_value(json_object_get(link, "chunk_index"));
+	char *path = esprintf(STATEMENTS "/%s/result/chunks/%lld", id, (long long)idx);
+	json_t *fresh, *l, *rows = NULL;
+	size_t i;
+
+	progress("%s: link expired; asking for a fresh one", what);
+	fresh = api(d, "GET", path, NULL, what, 1);
+	json_array_foreach(json_object_get(fresh, "external_links"), i, l)
+		if (json_integer_value(json_object_get(l, "chunk_index")) == idx) {
+			rows = fetch_link(l, what, 0);
+			break;
+		}
+	if (!rows)
+		die(EX_PROTOCOL, "%s: malformed response: no fresh link", what);
+	json_decref(fresh);
+	free(path);
+	return rows;
+}
+
+static size_t
+emit_rows(json_t *rows, json_t *columns, const char *what, dbx_row_fn fn, void *arg)
+{
+	size_t i, n = json_array_size(columns);
+	json_t *row;
+
+	json_array_foreach(rows, i, row) {
+		if (!json_is_array(row) || json_array_size(row) != n)
+			die(EX_PROTOCOL, "%s: malformed result: row %zu has not %zu values", what, i, n);
+		fn(columns, row, arg);
+	}
+	return json_array_size(rows);
+}
+
+void
+dbx_result_foreach(struct dbx *d, json_t *resp, dbx_row_fn fn, void *arg)
+{
+	const char *id = json_string_value(json_object_get(resp, "statement_id"));
+	json_t *manifest = json_object_get(resp, "manifest"), *columns, *chunk, *links, *link, *total;
+	json_int_t nchunks, next, last = -1;
+	long long nrows = 0;
+	const char *nextlink;
+	char *what, *path;
+	size_t i;
+
+	columns = json_object_get(json_object_get(manifest, "schema"), "columns");
+	if (!columns)
+		columns = json_array();
+	else
+		json_incref(columns);
+	if (!json_is_array(columns))
+		die(EX_PROTOCOL, "statement %s: malformed response: schema.columns", id);
+	if (json_is_true(json_object_get(manifest, "truncated")))
+		warnmsg("statement %s: result truncated by the service", id);
+	nchunks = json_integer_value(json_object_get(manifest, "total_chunk_count"));
+	chunk = json_object_get(resp, "result");
+	if (chunk && (json_object_get(chunk, "data_array") || json_object_get(chunk, "external_links"))) {
+		json_incref(chunk);
+	} else if (nchunks > 0) {
+		path = esprintf(STATEMENTS "/%s/result/chunks/0", id);
+		what = esprintf("statement %s chunk 0", id);
+		chunk = api(d, "GET", path, NULL, what, 1);
+		free(path);
+		free(what);
+	} else {
+		chunk = NULL;
+	}
+	while (chunk) {
+		json_t *iv = json_object_get(chunk, "chunk_index");
+		json_int_t idx;
+
+		links = json_object_get(chunk, "external_links");
+		if (!iv)	/* an EXTERNAL_LINKS chunk numbers its links instead */
+			iv = json_object_get(json_array_get(links, 0), "chunk_index");
+		idx = json_is_integer(iv) ? json_integer_value(iv) : last + 1;
+		what = esprintf("statement %s chunk %lld", id, (long long)idx);
+		if (idx <= last)
+			die(EX_PROTOCOL, "%s: malformed response: chunks out of order", what);
+		last = idx;
+		progress("%s", what);
+		nextlink = json_string_value(json_object_get(chunk, "next_chunk_internal_link"));
+		next = json_is_integer(json_object_get(chunk, "next_chunk_index")) ?
+		    json_integer_value(json_object_get(chunk, "next_chunk_index")) : -1;
+		if (links) {
+			json_array_foreach(links, i, link) {
+				char *lw = esprintf("statement %s chunk %lld (external link)", id,
+				    (long long)json_integer_value(json_object_get(link, "chunk_index")));
+				json_t *rows = fetch_link(link, lw, 1);
+
+				if (!rows)
+					rows = refetch_link(d, id, link, lw);
+
+				nrows += emit_rows(rows, columns, lw, fn, arg);
+				json_decref(rows);
+				free(lw);
+				if (json_object_get(link, "next_chunk_internal_link"))
+					nextlink = json_string_value(json_object_get(link, "next_chunk_internal_link"));
+				if (json_is_integer(json_object_get(link, "next_chunk_index")))
+					next = json_integer_value(json_object_get(link, "next_chunk_index"));
+				if (json_integer_value(json_object_get(link, "chunk_index")) > last)
+					last = json_integer_value(json_object_get(link, "chunk_index"));
+			}
+		} else {
+			nrows += emit_rows(json_object_get(chunk, "data_array"), columns, what, fn, arg);
+		}
+		/* Follow the opaque internal link only when it stays on the workspace (it gets the
+		 * Authorization header); else fetch by index. */
+		if (nextlink && nextlink[0] == '/' && nextlink[1] != '/')
+			path = estrdup(nextlink);
+		else if (next >= 0)
+			path = esprintf(STATEMENTS "/%s/result/chunks/%lld", id, (long long)next);
+		else
+			path = NULL;
+		json_decref(chunk);
+		chunk = NULL;
+		free(what);
+		if (path) {
+			what = esprintf("statement %s chunk %lld", id, (long long)(next >= 0 ? next : last + 1));
+			chunk = api(d, "GET", path, NULL, what, 1);
+			free(what);
+			free(path);
+		}
+	}
+	total = json_object_get(manifest, "total_row_count");
+	if (json_is_integer(total) && json_integer_value(total) != nrows &&
+	    !json_is_true(json_object_get(manifest, "truncated")))
+		die(EX_PROTOCOL, "statement %s: malformed result: %lld rows, the manifest says %lld", id,
+		    nrows, (long long)json_integer_value(total));
+	json_decref(columns);
+}
+
+/* Values */
+
+static void
+json_quote(const char *s, struct buf *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *p;
+
+	buf_add(out, "\"", 1);
+	for (p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		switch (c) {
+		case '"': buf_add(out, "\\\"", 2); break;
+		case '\\': buf_add(out, "\\\\", 2); break;
+		case '\n': buf_add(out, "\\n", 2); break;
+		case '\r': buf_add(out, "\\r", 2); break;
+		case '\t': buf_add(out, "\\t", 2); break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+				buf_add(out, u, 6);
+			} else {
+				buf_add(out, p, 1);
+			}
+		}
+	}
+	buf_add(out, "\"", 1);
+}
+
+/* RFC 8259 number grammar. */
+static int
+json_number(const char *s)
+{
+	const char *p = s;
+
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (isdigit((unsigned char)*p))
+		while (isdigit((unsigned char)*p))
+			p++;
+	else
+		return 0;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return *p == '\0';
+}
+
+static int
+integer_json(const char *s, struct buf *out)
+{
+	const char *p = s;
+	long long v;
+	char *end;
+
+	if (*p == '-' || *p == '+')
+		p++;
+	if (!*p)
+		return -1;
+	for (; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno == ERANGE || v > TWO53 || v < -TWO53) {
+		json_quote(s, out);	/* jq 1.6 would round it */
+		return 0;
+	}
+	buf_printf(out, "%lld", v);
+	return 0;
+}
+
+static int
+double_json(const char *s, struct buf *out)
+{
+	char tmp[40], *end;
+	double v;
+	int prec;
+
+	if (json_number(s)) {
+		buf_addstr(out, s);	/* exactly as the service wrote it */
+		return 0;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end)
+		return -1;
+	if (!isfinite(v)) {
+		json_quote(s, out);	/* NaN, Infinity: JSON has no numbers for them */
+		return 0;
+	}
+	for (prec = 15; prec <= 17; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	buf_addstr(out, tmp);
+	return 0;
+}
+
+static int
+decimal_ok(const char *s)
+{
+	const char *p = s;
+
+	if (*p == '-' || *p == '+')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return *p == '\0';
+}
+
+/* Nested integers beyond 2^53 become strings, as top-level ones do. */
+static json_t *
+big_ints_to_strings(json_t *v, int *changed)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (json_is_integer(v)) {
+		json_int_t n = json_integer_value(v);
+
+		if (n > TWO53 || n < -TWO53) {
+			char t[32];
+
+			snprintf(t, sizeof t, "%lld", (long long)n);
+			*changed = 1;
+			return json_string(t);
+		}
+	} else if (json_is_object(v)) {
+		json_object_foreach(v, k, x)
+			json_object_set_new(v, k, big_ints_to_strings(x, changed));
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			json_array_set_new(v, i, big_ints_to_strings(x, changed));
+	}
+	return json_incref(v);
+}
+
+static int
+complex_json(const char *s, struct buf *out)
+{
+	json_t *j = json_loads(s, JSON_DECODE_ANY, NULL), *k;
+	int changed = 0;
+	char *t;
+
+	if (!j)
+		return -1;
+	k = big_ints_to_strings(j, &changed);
+	if (!changed && !strpbrk(s, "\r\n")) {
+		buf_addstr(out, s);	/* verbatim keeps every number exact */
+	} else {
+		t = json_dumps(k, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+		buf_addstr(out, t);
+		free(t);
+	}
+	json_decref(k);
+	json_decref(j);
+	return 0;
+}
+
+int
+dbx_value_json(const char *type, const char *s, struct buf *out)
+{
+	if (!s || (type && strcmp(type, "NULL") == 0)) {
+		buf_addstr(out, "null");
+		return 0;
+	}
+	if (!type)
+		type = "STRING";
+	if (!strcmp(type, "BYTE") || !strcmp(type, "SHORT") || !strcmp(type, "INT") ||
+	    !strcmp(type, "LONG"))
+		return integer_json(s, out);
+	if (!strcmp(type, "DOUBLE") || !strcmp(type, "FLOAT"))
+		return double_json(s, out);
+	if (!strcmp(type, "DECIMAL")) {
+		if (!decimal_ok(s))
+			return -1;
+		json_quote(s, out);
+		return 0;
+	}
+	if (!strcmp(type, "BOOLEAN")) {
+		if (strcasecmp(s, "true") == 0)
+			buf_addstr(out, "true");
+		else if (strcasecmp(s, "false") == 0)
+			buf_addstr(out, "false");
+		else
+			return -1;
+		return 0;
+	}
+	if (!strcmp(type, "TIMESTAMP") || !strcmp(type, "TIMESTAMP_NTZ")) {
+		/* ISO 8601: a 'T' between date and time, as Databricks writes it. */
+		const char *sp = strchr(s, ' ');
+
+		if (sp && sp - s >= 10 && isdigit((unsigned char)sp[1])) {
+			char *t = estrdup(s);
+
+			t[sp - s] = 'T';
+			json_quote(t, out);
+			free(t);
+		} else {
+			json_quote(s, out);
+		}
+		return 0;
+	}
+	if (!strcmp(type, "ARRAY") || !strcmp(type, "MAP") || !strcmp(type, "STRUCT"))
+		return complex_json(s, out);
+	json_quote(s, out);	/* STRING CHAR DATE BINARY INTERVAL USER_DEFINED_TYPE, and the unknown */
+	return 0;
+}
+
+/* The text of a data_array value; the API sends strings, other JSON is taken by its text. */
+static char *
+value_text(json_t *v)
+{
+	if (json_is_null(v) || !v)
+		return NULL;
+	if (json_is_string(v))
+		return estrdup(json_string_value(v));
+	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+int
+dbx_row_json(json_t *columns, json_t *row, struct buf *out, const char **badcol)
+{
+	size_t i;
+	json_t *c;
+
+	buf_add(out, "{", 1);
+	json_array_foreach(columns, i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		char *t = value_text(json_array_get(row, i));
+		int rc;
+
+		if (i)
+			buf_add(out, ",", 1);
+		json_quote(name ? name : "", out);
+		buf_add(out, ":", 1);
+		rc = dbx_value_json(json_string_value(json_object_get(c, "type_name")), t, out);
+		free(t);
+		if (rc) {
+			*badcol = name ? name : "";
+			return -1;
+		}
+	}
+	buf_add(out, "}\n", 2);
+	return 0;
+}
+
+const char *
+dbx_row_get(json_t *columns, json_t *row, const char *name)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(columns, i, c)
+		if (json_string_value(json_object_get(c, "name")) &&
+		    strcmp(json_string_value(json_object_get(c, "name")), name) == 0)
+			return json_string_value(json_array_get(row, i));
+	return NULL;
+}
+
+/* Validation */
+
+int
+dbx_valid_identifier(const char *s)
+{
+	size_t n;
+
+	if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
+		return 0;
+	for (n = 0; s[n]; n++)
+		if (!(isalnum((unsigned char)s[n]) || s[n] == '_') || n >= 255)
+			return 0;
+	return 1;
+}
+
+int
+dbx_valid_table(const char *s)
+{
+	char *t = estrdup(s), *p, *save = NULL;
+	int n = 0, ok = 1;
+
+	if (!*s || s[strlen(s) - 1] == '.' || *s == '.' || strstr(s, ".."))
+		ok = 0;
+	for (p = strtok_r(t, ".", &save); ok && p; p = strtok_r(NULL, ".", &save))
+		if (!dbx_valid_identifier(p) || ++n > 3)
+			ok = 0;
+	free(t);
+	return ok && n >= 1;
+}
+
+int
+dbx_valid_date(const char *s)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, m, d, i, leap;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return 0;
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	if (y < 1 || m < 1 || m > 12 || d < 1)
+		return 0;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+int
+dbx_valid_s3url(const char *s)
+{
+	const char *p, *b;
+	size_t n;
+
+	if (strncmp(s, "s3://", 5) != 0)
+		return 0;
+	/* bucket: S3's rules for new buckets */
+	for (b = p = s + 5; *p && *p != '/'; p++)
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '.' || *p == '-'))
+			return 0;
+	n = (size_t)(p - b);
+	if (n < 3 || n > 63 || !isalnum((unsigned char)b[0]) || !isalnum((unsigned char)p[-1]))
+		return 0;
+	/* prefix: segments of safe characters; no quote, backslash, blank or empty segment */
+	while (*p == '/') {
+		const char *seg = ++p;
+
+		while (*p && *p != '/') {
+			if (!(isalnum((unsigned char)*p) || strchr("._=+-", *p)))
+				return 0;
+			p++;
+		}
+		if (p == seg && *p)		/* "//" */
+			return 0;
+		if ((p - seg == 1 && seg[0] == '.') || (p - seg == 2 && seg[0] == '.' && seg[1] == '.'))
+			return 0;
+	}
+	return *p == '\0';
+}
+
+int
+dbx_valid_dataset(const char *s)
+{
+	const char *p;
+
+	if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || strlen(s) > 255)
+		return 0;
+	for (p = s; *p; p++)
+		if (!(isalnum((unsigned char)*p) || strchr("._=-", *p)))
+			return 0;
+	return 1;
+}
+
+char *
+dbx_quote_ident(const char *s)
+{
+	struct buf b = { 0 };
+
+	buf_add(&b, "`", 1);
+	for (; *s; s++) {
+		if (*s == '`')
+			buf_add(&b, "`", 1);
+		buf_add(&b, s, 1);
+	}
+	buf_add(&b, "`", 1);
+	return b.p;
+}
+
+char *
+dbx_quote_table(const char *s)
+{
+	struct buf b = { 0 };
+	const char *p;
+
+	buf_add(&b, "`", 1);
+	for (p = s; *p; p++) {
+		if (*p == '.')
+			buf_addstr(&b, "`.`");
+		else
+			buf_add(&b, p, 1);
+	}
+	buf_add(&b, "`", 1);
+	return b.p;
+}
+
+long long
+dbx_file_count(long long est, long long target)
+{
+	if (target <= 0 || est <= 0)
+		return 1;
+	return est / target + (est % target != 0);
+}
+
+long long
+dbx_slice_bytes(long long table_bytes, long long slice_rows, long long total_rows)
+{
+	long double v;
+
+	if (total_rows <= 0 || slice_rows <= 0 || table_bytes <= 0)
+		return 0;
+	if (slice_rows >= total_rows)
+		return table_bytes;
+	v = (long double)table_bytes * (long double)slice_rows / (long double)total_rows;
+	return (long long)v + ((long double)(long long)v < v);	/* rounded up, without libm */
+}
