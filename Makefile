@@ -1,6 +1,8 @@
 # dbx2sf — build, install, test, and the publishing runbook.
 # Knobs for the build live here; knobs for the runbook live in ./config.mk (see share/config.mk).
 
+# Where this Makefile is, before any include: make -f path/to/Makefile works from anywhere.
+HERE      := $(dir $(abspath $(firstword $(MAKEFILE_LIST))))
 VERSION    = 0.1.0
 PREFIX    ?= /usr/local
 MANPREFIX ?= $(PREFIX)/share/man
@@ -86,7 +88,6 @@ clean:
 -include config.mk
 
 # The tools: this tree's when built here, else the installed ones on PATH.
-HERE   := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 TOOL    = $(if $(wildcard $(HERE)bin/$(1)),$(HERE)bin/$(1),$(1))
 SHARE  := $(HERE)share
 SF      = $(call TOOL,sf-exec) $(if $(SF_CONNECTION),-c $(SF_CONNECTION))

@@ -20,27 +20,6 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	struct buf b = {0};
-	char chunk[8192];
-	size_t n;
-
-	if (!f)
-		die(EX_NOINPUT, "%s: cannot open", path);
-	buf_add(&b, NULL, 0);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	if (ferror(f))
-		die(EX_IOERR, "%s: read error", path);
-	if (f != stdin)
-		fclose(f);
-	*len = b.len;
-	return b.p;
-}
-
 /* Where a service lives when no endpoint is configured. IAM is global, in us-east-1. */
 static char *
 default_endpoint(const char *service, const char *region)

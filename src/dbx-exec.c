@@ -22,26 +22,6 @@ usage(void)
 	    "[-f file | sql]");
 }
 
-static char *
-slurp(const char *path)
-{
-	struct buf b = { 0 };
-	char chunk[65536];
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		die(EX_NOINPUT, "%s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	if (ferror(f))
-		die(EX_IOERR, "%s: %s", path, strerror(errno));
-	if (f != stdin)
-		fclose(f);
-	buf_add(&b, "", 0);
-	return b.p;
-}
-
 static void
 print_row(json_t *columns, json_t *row, void *arg)
 {
@@ -90,7 +70,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if ((file && argc != 0) || (!file && argc != 1))
 		usage();
-	sql = file ? slurp(file) : estrdup(argv[0]);
+	sql = file ? slurp(file, NULL) : estrdup(argv[0]);
 	if (strspn(sql, " \t\r\n;") == strlen(sql))
 		die(EX_DATAERR, "%s: no statement", file ? file : "sql");
 

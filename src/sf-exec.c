@@ -28,26 +28,6 @@ on_signal(int sig)
 	stop = sig;
 }
 
-static char *
-slurp(const char *path)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	struct buf b = {0};
-	char chunk[8192];
-	size_t n;
-
-	if (!f)
-		die(EX_NOINPUT, "%s: %s", path, strerror(errno));
-	buf_add(&b, NULL, 0);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	if (ferror(f))
-		die(EX_IOERR, "%s: %s", path, strerror(errno));
-	if (f != stdin)
-		fclose(f);
-	return b.p;
-}
-
 /* What diagnostics call the statement: the file, or the first line of the text. */
 static char *
 label(const char *file, const char *sql)
@@ -106,7 +86,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if ((file && argc != 0) || (!file && argc != 1))
 		usage();
-	text = file ? slurp(file) : estrdup(argv[0]);
+	text = file ? slurp(file, NULL) : estrdup(argv[0]);
 	if (!(sql = sf_template(text, defs, ndefs, err, sizeof err))) {
 		char *what = label(file, text);
 

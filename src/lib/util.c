@@ -121,6 +121,28 @@ esprintf(const char *fmt, ...)
 	return b.p;
 }
 
+char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	struct buf b = {0};
+	char chunk[65536];
+	size_t n;
+
+	if (!f)
+		die(EX_NOINPUT, "%s: %s", path, strerror(errno));
+	buf_add(&b, NULL, 0);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	if (ferror(f))
+		die(EX_IOERR, "%s: %s", path, strerror(errno));
+	if (f != stdin)
+		fclose(f);
+	if (len)
+		*len = b.len;
+	return b.p;
+}
+
 void
 buf_add(struct buf *b, const void *p, size_t n)
 {

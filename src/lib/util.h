@@ -27,6 +27,10 @@ char *estrdup(const char *);
 char *estrndup(const char *, size_t);
 char *esprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 
+/* The whole of a file ("-": standard input), NUL-terminated; *len (if given) its length. Dies
+ * naming the file: EX_NOINPUT when it cannot be opened, EX_IOERR on a read error. */
+char *slurp(const char *path, size_t *len);
+
 /* A growable byte buffer; p is always NUL-terminated so text can be used as a string. */
 struct buf {
 	char *p;

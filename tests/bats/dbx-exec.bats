@@ -5,16 +5,9 @@
 load helpers
 
 setup_file() {
-	start_detached moto databricks
 	stack_up moto databricks
 	local tokens="$STACK_DIR/databricks/tokens.json"
 	[ -s "$tokens" ] || { echo "no $tokens: the stand-in has no bootstrap identities" >&2; return 1; }
-	# A service principal for OAuth M2M, registered the way the stand-in documents (tokens.json
-	# is re-read on every request) when the stack's bootstrap made none.
-	if [ -z "$(jq -r '.oauth_clients // {} | keys[0] // empty' "$tokens")" ]; then
-		(umask 077; jq --arg s "$(openssl rand -hex 16)" '.oauth_clients["dbx-exec-bats"] = $s' \
-			"$tokens" >"$tokens.tmp") && mv "$tokens.tmp" "$tokens"
-	fi
 	export DBX_URL=$STACK_DATABRICKS_URL
 	export DBX_PAT=$(jq -r '.pats[0] // empty' "$tokens")
 	export DBX_WH=$(jq -r '.warehouses[0] // empty' "$tokens")
@@ -42,18 +35,6 @@ setup() {
 		DATABRICKS_CONFIG_PROFILE DATABRICKS_WAREHOUSE_ID DATABRICKS_AUTH_TYPE
 	export HOME="$BATS_TEST_TMPDIR"
 	inject '{"reset": true}'
-}
-
-# Start the stand-ins holding none of bats' descriptors: bats waits until every holder of its
-# output pipes exits, and the servers outlive this file.
-start_detached() {
-	(
-		for fd in /proc/$BASHPID/fd/*; do
-			fd=${fd##*/}
-			[ "$fd" -gt 2 ] && eval "exec $fd>&-"
-		done
-		"$STACK" start "$@" >&2
-	)
 }
 
 inject() { curl -sf -X POST "$DBX_URL/_stack/inject" -d "$1" >/dev/null; }

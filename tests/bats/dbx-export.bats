@@ -8,7 +8,6 @@ DATE=2024-06-01
 TARGET=204800	# a small target (200K), so that a date of the test table needs several files
 
 setup_file() {
-	start_detached moto databricks
 	stack_up moto databricks
 	local tokens="$STACK_DIR/databricks/tokens.json"
 	[ -s "$tokens" ] || { echo "no $tokens: the stand-in has no bootstrap identities" >&2; return 1; }
@@ -38,18 +37,6 @@ teardown_file() {
 setup() {
 	curl -sf -X POST "$DBX_URL/_stack/inject" -d '{"reset": true}' >/dev/null
 	E1="$BATS_FILE_TMPDIR/export1.json"
-}
-
-# Start the stand-ins holding none of bats' descriptors: bats waits until every holder of its
-# output pipes exits, and the servers outlive this file.
-start_detached() {
-	(
-		for fd in /proc/$BASHPID/fd/*; do
-			fd=${fd##*/}
-			[ "$fd" -gt 2 ] && eval "exec $fd>&-"
-		done
-		"$STACK" start "$@" >&2
-	)
 }
 
 inject() { curl -sf -X POST "$DBX_URL/_stack/inject" -d "$1" >/dev/null; }
