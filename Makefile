@@ -87,6 +87,12 @@ clean:
 
 -include config.mk
 
+# A step's output is written whole or not at all: to $@.tmp, renamed on success, removed on
+# failure (with the tool's exit status kept). Pipelines fail when any part of them fails.
+SHELL       := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+WRITE        = >$@.tmp && mv $@.tmp $@ || { s=$$?; rm -f $@.tmp; exit $$s; }
+
 # The tools: this tree's when built here, else the installed ones on PATH.
 TOOL    = $(if $(wildcard $(HERE)bin/$(1)),$(HERE)bin/$(1),$(1))
 SHARE  := $(HERE)share
@@ -109,18 +115,18 @@ integration: state/integration.jsonl
 state/integration.jsonl: | runbook-config
 	@mkdir -p state
 	$(SF) -D integration=$(INTEGRATION) -D role_arn=$(ROLE_ARN) -D landing=$(LANDING) \
-		-f $(SHARE)/sql/integration.sql >$@.tmp && mv $@.tmp $@
+		-f $(SHARE)/sql/integration.sql $(WRITE)
 
 # 2. The role Snowflake assumes: trust policy and least-privilege read policy, as JSON; with
 #    APPLY=1 also applied through the IAM API.
 iam: state/iam-trust.json state/iam-read-policy.json
 	$(if $(filter 1,$(APPLY)),$(SHARE)/iam-apply $(AWS_ROLE_NAME) state/iam-trust.json state/iam-read-policy.json,@echo "iam: policies written to state/; make iam APPLY=1 applies them")
 state/iam-trust.json: state/integration.jsonl
-	jq -s -f $(SHARE)/iam-trust.jq $< >$@.tmp && mv $@.tmp $@
+	jq -s -f $(SHARE)/iam-trust.jq $< $(WRITE)
 state/iam-read-policy.json: | runbook-config
 	@mkdir -p state
 	jq -n --arg bucket $(LANDING_BUCKET) --arg prefix $(LANDING_PREFIX)/$(DATASET) \
-		-f $(SHARE)/iam-read-policy.jq >$@.tmp && mv $@.tmp $@
+		-f $(SHARE)/iam-read-policy.jq $(WRITE)
 
 # 3. The stage over the dataset's part of the landing zone.
 stage: state/$(DATASET)/stage.done
@@ -135,9 +141,9 @@ $(STATE)/%/export.json: | runbook-config
 	@mkdir -p $(@D)
 	$(call TOOL,dbx-export) $(if $(DBX_PROFILE),-p $(DBX_PROFILE)) $(if $(DBX_WAREHOUSE),-w $(DBX_WAREHOUSE)) \
 		-s $(TARGET_FILE_SIZE) -k $(DATASET) -t $(SOURCE_TABLE) -c $(DATE_COLUMN) -d $* \
-		-o $(LANDING) >$@.tmp && mv $@.tmp $@
+		-o $(LANDING) $(WRITE)
 $(STATE)/%/files.jsonl: $(STATE)/%/export.json
-	$(call TOOL,s3-ls-parquet) "$$(jq -r .location $<)" >$@.tmp && mv $@.tmp $@
+	$(call TOOL,s3-ls-parquet) "$$(jq -r .location $<)" $(WRITE)
 
 # 5. The target table, from the Parquet schema of a date's files (the first listed date's, or
 #    any date already listed).
@@ -150,17 +156,18 @@ state/$(DATASET)/table.done: $(SCHEMA_FILES)
 load: $(foreach d,$(DATES),$(STATE)/$(d)/load.jsonl)
 $(STATE)/%/load.jsonl: $(STATE)/%/files.jsonl $(STATE)/table.done $(STATE)/stage.done
 	$(call TOOL,sf-copy) $(if $(SF_CONNECTION),-c $(SF_CONNECTION)) -p $(DATE_COLUMN) -k date \
-		-s "$(STAGE)=$(LANDING)/$(DATASET)/" -t $(TARGET_TABLE) $< >$@.tmp && mv $@.tmp $@
+		-s "$(STAGE)=$(LANDING)/$(DATASET)/" -t $(TARGET_TABLE) $< $(WRITE)
 
 # 7. Per date: profiles of source and target, compared with the footers. parity.jsonl exists
 #    only when every metric matched: it is the proof that the date is done.
 validate: $(foreach d,$(DATES),$(STATE)/$(d)/parity.jsonl)
 $(STATE)/%/source.jsonl: $(STATE)/%/files.jsonl
-	$(call TOOL,parity-check) -s spark -t $(SOURCE_TABLE) -p $(DATE_COLUMN) -d $* $< | $(DBX) -f - >$@.tmp && mv $@.tmp $@
+	$(call TOOL,parity-check) -s spark -t $(SOURCE_TABLE) -p $(DATE_COLUMN) -d $* $< | $(DBX) -f - $(WRITE)
 $(STATE)/%/target.jsonl: $(STATE)/%/load.jsonl
-	$(call TOOL,parity-check) -s snowflake -t $(TARGET_TABLE) -p $(DATE_COLUMN) -d $* $(@D)/files.jsonl | $(SF) -f - >$@.tmp && mv $@.tmp $@
+	$(call TOOL,parity-check) -s snowflake -t $(TARGET_TABLE) -p $(DATE_COLUMN) -d $* $(@D)/files.jsonl | $(SF) -f - $(WRITE)
 $(STATE)/%/parity.jsonl: $(STATE)/%/source.jsonl $(STATE)/%/target.jsonl $(STATE)/%/files.jsonl
-	$(call TOOL,parity-check) -p date $^ >$@.tmp && mv $@.tmp $@
+	$(call TOOL,parity-check) -p date $^ >$@.tmp && mv $@.tmp $@ || \
+		{ s=$$?; mv $@.tmp $(@D)/parity-failed.jsonl; cat $(@D)/parity-failed.jsonl >&2; exit $$s; }
 
 backfill: validate
 	@cat $(foreach d,$(DATES),$(STATE)/$(d)/parity.jsonl) | jq -r '[.partition, .status] | @tsv'
@@ -180,9 +187,9 @@ pipe: state/$(DATASET)/pipe.jsonl
 state/$(DATASET)/pipe.jsonl: state/$(DATASET)/table.done state/$(DATASET)/stage.done
 	$(call TOOL,sf-copy) -P $(PIPE) -p $(DATE_COLUMN) -k date -s "$(STAGE)=$(LANDING)/$(DATASET)/" -t $(TARGET_TABLE) \
 		$(SCHEMA_FILES) | $(SF) -f - >/dev/null
-	$(SF) "DESC PIPE $(PIPE)" >$@.tmp
-	$(SHARE)/s3-notify $(LANDING_BUCKET) "$$(jq -r .notification_channel $@.tmp)" \
-		$(LANDING_PREFIX)/$(DATASET)/ dbx2sf-$(DATASET) && mv $@.tmp $@
+	$(SF) "DESC PIPE $(PIPE)" $(WRITE)
+	$(SHARE)/s3-notify $(LANDING_BUCKET) "$$(jq -r .notification_channel $@)" \
+		$(LANDING_PREFIX)/$(DATASET)/ dbx2sf-$(DATASET) || { s=$$?; rm -f $@; exit $$s; }
 
 # 10. Cleanup: drop the pipe (and its bucket notification), the stage and the integration, and
 #     delete the landed objects of the dates whose parity matched. Only with CONFIRM=yes;

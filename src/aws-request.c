@@ -1,4 +1,5 @@
 /* aws-request: send one SigV4-signed request to an AWS service and print the response body. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,66 @@ upper(char *s)
 			*s -= 32;
 }
 
+/* Percent-decoding of one path or query component. */
+static char *
+pct_decode(const char *s, size_t n)
+{
+	char *out = emalloc(n + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = { s[i + 1], s[i + 2], 0 };
+
+			*o++ = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Appends s[0..n) decoded and then encoded as SigV4 canonicalises it. */
+static void
+add_encoded(struct buf *b, const char *s, size_t n, int encode_slash)
+{
+	char *raw = pct_decode(s, n), *enc = aws_uri_encode(raw, encode_slash);
+
+	buf_addstr(b, enc);
+	free(raw);
+	free(enc);
+}
+
+/* The path and query as they must be sent: in the one encoding SigV4 signs, so that a key typed
+ * as date=2025-11-15 or date%3D2025-11-15 is sent as it is signed. */
+static char *
+canonical_target(const char *t)
+{
+	struct buf b = {0};
+	const char *q = strchr(t, '?'), *p, *end, *eq;
+
+	buf_add(&b, NULL, 0);
+	add_encoded(&b, t, q ? (size_t)(q - t) : strlen(t), 0);
+	if (!q)
+		return b.p;
+	buf_addstr(&b, "?");
+	for (p = q + 1; *p; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, "&");
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (p != q + 1)
+			buf_addstr(&b, "&");
+		add_encoded(&b, p, (size_t)((eq ? eq : end) - p), 1);
+		if (eq) {
+			buf_addstr(&b, "=");
+			add_encoded(&b, eq + 1, (size_t)(end - eq - 1), 1);
+		}
+	}
+	return b.p;
+}
+
 static char *
 content_md5(const void *p, size_t n)
 {
@@ -58,7 +119,8 @@ main(int argc, char *argv[])
 	struct aws_creds creds;
 	struct http_req q = {0};
 	struct http_resp r = {0};
-	char *body = NULL, *url, *ep, *svc_upper, *action = NULL, err[512];
+	char *body = NULL, *url, *ep, *canon, *svc_upper, *action = NULL, err[512];
+	const char *path;
 	size_t bodylen = 0;
 	int c, rc, md5 = 0;
 
@@ -150,14 +212,20 @@ main(int argc, char *argv[])
 		die(rc, "%s", err);
 	svc_upper = estrdup(service);
 	upper(svc_upper);
-	if (strstr(target, "://")) {
-		url = estrdup(target);
+	if ((path = strstr(target, "://")) && (path = strchr(path + 3, '/'))) {
+		ep = estrndup(target, (size_t)(path - target));
+	} else if (path || strstr(target, "://")) {
+		ep = estrdup(target);
+		path = "/";
 	} else {
 		if (!(ep = aws_endpoint_url(svc_upper)))
 			ep = default_endpoint(service, creds.region);
-		url = esprintf("%s%s%s", ep, target[0] == '/' ? "" : "/", target);
-		free(ep);
+		path = target;
 	}
+	canon = canonical_target(path);
+	url = esprintf("%s%s%s", ep, canon[0] == '/' ? "" : "/", canon);
+	free(ep);
+	free(canon);
 	/* IAM signs in us-east-1 whatever the caller's region. */
 	if (strcmp(service, "iam") == 0) {
 		free(creds.region);

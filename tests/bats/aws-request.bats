@@ -33,6 +33,10 @@ setup_file() {
 	run_split aws-request -s s3 "/$b/dir/date%3D2025-11-15/x.txt"
 	[ "$status" -eq 0 ]
 	[ "$output" = "hello, world" ]
+	# A key given raw is sent in the encoding it is signed in.
+	run_split aws-request -s s3 -X PUT -d 'raw' "/$b/dir/k=v/a b+c.txt"
+	[ "$status" -eq 0 ]
+	[ "$(aws-request -s s3 "/$b/dir/k%3Dv/a%20b%2Bc.txt")" = raw ]
 	run_split aws-request -s s3 "/$b/nope"
 	[ "$status" -eq 66 ]
 	[[ $stderr == "aws-request: s3 /$b/nope: NoSuchKey"* ]]
