@@ -289,18 +289,7 @@ pct(struct buf *b, unsigned char c)
 char *
 aws_uri_encode(const char *s, int encode_slash)
 {
-	struct buf b = {0};
-
-	buf_add(&b, NULL, 0);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (unreserved(c) || (c == '/' && !encode_slash))
-			buf_add(&b, s, 1);
-		else
-			pct(&b, c);
-	}
-	return b.p;
+	return urlencode(s, encode_slash);
 }
 
 /* Append s[0..n) in canonical form, taking existing %XX escapes as already encoded. */

@@ -294,8 +294,8 @@ oauth_token(struct dbx *d)
 	freesecret(d->bearer);
 	d->bearer = NULL;
 	/* RFC 6749 2.3.1: the id and secret are form-encoded before they go into Basic. */
-	id = http_urlencode(d->client_id, 1);
-	sec = http_urlencode(d->client_secret, 1);
+	id = urlencode(d->client_id, 1);
+	sec = urlencode(d->client_secret, 1);
 	buf_printf(&cred, "%s:%s", id, sec);
 	buf_addstr(&hdr, "Authorization: Basic ");
 	base64(cred.p, cred.len, &hdr);

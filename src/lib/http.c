@@ -449,25 +449,3 @@ http_pool_free(struct http_pool *p)
 	curl_multi_cleanup(p->m);
 	free(p);
 }
-
-char *
-http_urlencode(const char *s, int encode_slash)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	struct buf b = {0};
-
-	buf_add(&b, NULL, 0);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~' || (c == '/' && !encode_slash)) {
-			buf_add(&b, s, 1);
-		} else {
-			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-
-			buf_add(&b, e, 3);
-		}
-	}
-	return b.p;
-}

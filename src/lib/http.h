@@ -52,7 +52,4 @@ void http_pool_run(struct http_pool *);			/* until none pending; callbacks may a
 void http_pool_wait_one(struct http_pool *);		/* until at least one more completes */
 void http_pool_free(struct http_pool *);
 
-/* Percent-encode s for a URL (RFC 3986 unreserved kept); '/' kept unless encode_slash. */
-char *http_urlencode(const char *s, int encode_slash);
-
 #endif

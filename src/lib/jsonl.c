@@ -56,6 +56,12 @@ jsonl_read(FILE *f, const char *name, size_t *lineno)
 	return v;
 }
 
+const char *
+json_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
 json_t *
 jsonl_int(long long v)
 {

@@ -13,6 +13,9 @@ void jsonl_print(const json_t *v);
  * "name:line: reason" (EX_DATAERR) on a line that is not a JSON object. */
 json_t *jsonl_read(FILE *f, const char *name, size_t *lineno);
 
+/* The string value of o[key], or NULL when absent or not a string. */
+const char *json_str(const json_t *o, const char *key);
+
 /* Number fields that may exceed 2^53 (jq 1.6 rounds them): a JSON integer when exact in a
  * double, else a decimal string. */
 json_t *jsonl_int(long long v);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonl.h"
 #include "profile.h"
 
 /* Names the generated query gives its own columns; a Parquet column may not take them. */
@@ -31,25 +32,10 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static const char *
-str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 static int
 is(const char *s, const char *want)
 {
 	return s && strcmp(s, want) == 0;
-}
-
-static int
-has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
 }
 
 /* The type as a message shows it, e.g. "INT64 DECIMAL(18,2)", "INT64 TIMESTAMP(MICROS,utc)";
@@ -57,7 +43,7 @@ has_control(const char *s)
 static char *
 type_text(const json_t *col)
 {
-	const char *phys = str(col, "physical"), *log = str(col, "logical"), *unit = str(col, "unit");
+	const char *phys = json_str(col, "physical"), *log = json_str(col, "logical"), *unit = json_str(col, "unit");
 	json_t *p = json_object_get(col, "precision"), *s = json_object_get(col, "scale");
 	json_t *bits = json_object_get(col, "bits"), *len = json_object_get(col, "length");
 	json_t *fields = json_object_get(col, "fields");
@@ -77,7 +63,7 @@ type_text(const json_t *col)
 		    json_is_false(json_object_get(col, "signed")) ? "unsigned" : "signed");
 	if (json_is_integer(len))
 		buf_printf(&b, "[%lld]", (long long)json_integer_value(len));
-	if (is(str(col, "repetition"), "REPEATED"))
+	if (is(json_str(col, "repetition"), "REPEATED"))
 		buf_addstr(&b, " REPEATED");
 	if (fields && (f = json_dumps(fields, JSON_COMPACT | JSON_SORT_KEYS))) {
 		buf_printf(&b, " %s", f);
@@ -89,13 +75,13 @@ type_text(const json_t *col)
 static int
 col_init(struct profile_col *c, const json_t *col, char *err, size_t errlen)
 {
-	const char *name = str(col, "name"), *phys = str(col, "physical"), *log = str(col, "logical");
+	const char *name = json_str(col, "name"), *phys = json_str(col, "physical"), *log = json_str(col, "logical");
 	json_t *lv = json_object_get(col, "logical"), *scale;
 	json_t *utc = json_object_get(col, "utc");
 
 	if (!json_is_object(col) || !name || !phys || (lv && !json_is_null(lv) && !log))
 		return fail(err, errlen, "malformed schema element");
-	if (!*name || has_control(name))
+	if (!*name || sql_has_control(name))
 		return fail(err, errlen, "a column name that is empty or has control characters");
 	if (is(name, PART_ALIAS) || is(name, MD5_ALIAS))
 		return fail(err, errlen, "column \"%s\": the name is reserved for the profile query", name);
@@ -103,7 +89,7 @@ col_init(struct profile_col *c, const json_t *col, char *err, size_t errlen)
 		return fail(err, errlen, "column \"%.40s...\": name too long for a metric name", name);
 	memset(c, 0, sizeof *c);
 	c->kind = PROFILE_NULLS_ONLY;
-	if (is(str(col, "repetition"), "REPEATED") || is(phys, "GROUP") || is(log, "LIST") || is(log, "MAP")) {
+	if (is(json_str(col, "repetition"), "REPEATED") || is(phys, "GROUP") || is(log, "LIST") || is(log, "MAP")) {
 		c->why = "nested: Snowflake holds it as VARIANT, whose JSON text is not Spark's";
 	} else if (is(log, "STRING") || is(log, "ENUM")) {
 		c->kind = PROFILE_STRING;
@@ -160,7 +146,7 @@ int
 profile_add_schema(struct profile *p, const json_t *line, const char *where, char *err, size_t errlen)
 {
 	const json_t *schema = json_object_get(line, "schema"), *el;
-	const char *url = str(line, "url");
+	const char *url = json_str(line, "url");
 	struct profile_col c, *cols;
 	size_t i, j, n;
 	char e[512];
@@ -415,7 +401,7 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
 		fail(err, errlen, "%s: not a table name (db.schema.table, plain identifiers)", table);
 		return NULL;
 	}
-	if (!*part_col || has_control(part_col)) {
+	if (!*part_col || sql_has_control(part_col)) {
 		fail(err, errlen, "partition column: empty or control characters");
 		return NULL;
 	}

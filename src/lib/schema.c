@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonl.h"
 #include "schema.h"
 #include "sql.h"
 
@@ -43,12 +44,6 @@ shown(char d[64], const char *name)
 	return d;
 }
 
-static const char *
-str(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 static int
 is(const char *s, const char *want)
 {
@@ -59,7 +54,7 @@ is(const char *s, const char *want)
 static int
 unit_digits(const json_t *col)
 {
-	const char *u = str(col, "unit");
+	const char *u = json_str(col, "unit");
 
 	return is(u, "MILLIS") ? 3 : is(u, "MICROS") ? 6 : is(u, "NANOS") ? 9 : -1;
 }
@@ -67,7 +62,7 @@ unit_digits(const json_t *col)
 int
 schema_sf_type(struct buf *out, const json_t *col, char *err, size_t errlen)
 {
-	const char *name = str(col, "name"), *phys = str(col, "physical"), *log = str(col, "logical");
+	const char *name = json_str(col, "name"), *phys = json_str(col, "physical"), *log = json_str(col, "logical");
 	json_t *lv = json_object_get(col, "logical");
 	char d[64];
 	int n;
@@ -76,7 +71,7 @@ schema_sf_type(struct buf *out, const json_t *col, char *err, size_t errlen)
 		return fail(err, errlen, "malformed schema element");
 	shown(d, name);
 	/* A repeated column without a LIST annotation (older writers) is an array all the same. */
-	if (is(str(col, "repetition"), "REPEATED") || is(phys, "GROUP")) {
+	if (is(json_str(col, "repetition"), "REPEATED") || is(phys, "GROUP")) {
 		buf_addstr(out, "VARIANT");
 		return 0;
 	}
@@ -134,8 +129,8 @@ int
 schema_sf_select(struct buf *out, const json_t *col, char *err, size_t errlen)
 {
 	struct buf t = {0};
-	const char *name = str(col, "name");
-	int json = is(str(col, "logical"), "JSON") && !is(str(col, "repetition"), "REPEATED");
+	const char *name = json_str(col, "name");
+	int json = is(json_str(col, "logical"), "JSON") && !is(json_str(col, "repetition"), "REPEATED");
 	char d[64];
 
 	buf_add(&t, NULL, 0);
@@ -179,7 +174,7 @@ column_named(const json_t *schema, const char *name)
 	json_t *c;
 
 	json_array_foreach(schema, i, c)
-		if (is(str(c, "name"), name))
+		if (is(json_str(c, "name"), name))
 			return c;
 	return NULL;
 }
@@ -196,7 +191,7 @@ schema_same(const struct load *l, const json_t *schema, const char *where, char 
 	int rc = 0;
 
 	json_array_foreach(schema, i, c) {
-		const char *name = str(c, "name");
+		const char *name = json_str(c, "name");
 
 		if (!name) {
 			rc = fail(err, errlen, "%s: malformed schema", where);
@@ -223,16 +218,16 @@ schema_same(const struct load *l, const json_t *schema, const char *where, char 
 	if (rc)
 		return rc;
 	json_array_foreach(l->schema, i, o)
-		if (!column_named(schema, str(o, "name")))
+		if (!column_named(schema, json_str(o, "name")))
 			return fail(err, errlen, "%s: column \"%s\" of %s is missing", where,
-			    shown(d, str(o, "name")), first);
+			    shown(d, json_str(o, "name")), first);
 	return 0;
 }
 
 int
 load_add(struct load *l, json_t *line, const char *where, char *err, size_t errlen)
 {
-	const char *url = str(line, "url"), *value = NULL;
+	const char *url = json_str(line, "url"), *value = NULL;
 	json_t *schema = json_object_get(line, "schema");
 	struct load_file *f;
 	struct buf t = {0};
@@ -258,7 +253,7 @@ load_add(struct load *l, json_t *line, const char *where, char *err, size_t errl
 	if (l->part_col) {
 		const char *key = l->part_key ? l->part_key : l->part_col;
 
-		value = str(json_object_get(line, "partition"), key);
+		value = json_str(json_object_get(line, "partition"), key);
 		if (!value)
 			return fail(err, errlen, "%s: no partition %s= in the path", w, key);
 		if (l->nfiles && !l->ddl && strcmp(value, l->part_value) != 0)
@@ -330,10 +325,10 @@ load_ddl(const struct load *l, int if_not_exists, char *err, size_t errlen)
 	buf_addstr(&b, " (\n");
 	json_array_foreach(l->schema, i, c) {
 		buf_addstr(&b, i ? ",\n  " : "  ");
-		if (sql_quote_ident(&b, str(c, "name"), SQL_SNOWFLAKE) < 0) {
+		if (sql_quote_ident(&b, json_str(c, "name"), SQL_SNOWFLAKE) < 0) {
 			char d[64];
 
-			fail(err, errlen, "column \"%s\": control characters in the name", shown(d, str(c, "name")));
+			fail(err, errlen, "column \"%s\": control characters in the name", shown(d, json_str(c, "name")));
 			goto bad;
 		}
 		buf_addstr(&b, " ");
@@ -401,7 +396,7 @@ copy_columns(const struct load *l, struct buf *cols, struct buf *sel, char *err,
 	json_array_foreach(l->schema, i, c) {
 		buf_addstr(cols, i ? ", " : "");
 		buf_addstr(sel, i ? ", " : "");
-		sql_quote_ident(cols, str(c, "name"), SQL_SNOWFLAKE);
+		sql_quote_ident(cols, json_str(c, "name"), SQL_SNOWFLAKE);
 		if (schema_sf_select(sel, c, err, errlen) < 0)
 			return -1;
 	}

@@ -54,8 +54,8 @@ sql_name_valid(const char *s, enum sql_dialect d)
 	return n > 0;
 }
 
-static int
-has_control(const char *s)
+int
+sql_has_control(const char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -68,7 +68,7 @@ sql_quote_ident(struct buf *b, const char *s, enum sql_dialect d)
 {
 	char q = d == SQL_SPARK ? '`' : '"';
 
-	if (!*s || has_control(s))
+	if (!*s || sql_has_control(s))
 		return -1;
 	buf_add(b, &q, 1);
 	for (; *s; s++) {
@@ -100,7 +100,7 @@ sql_quote_name(struct buf *b, const char *s, enum sql_dialect d)
 int
 sql_quote_string(struct buf *b, const char *s)
 {
-	if (has_control(s))
+	if (sql_has_control(s))
 		return -1;
 	buf_addstr(b, "'");
 	for (; *s; s++) {

@@ -27,6 +27,9 @@ int sql_quote_name(struct buf *, const char *s, enum sql_dialect);
  * escapes in literals). -1 (nothing appended) for control bytes. */
 int sql_quote_string(struct buf *, const char *s);
 
+/* 1 if s holds a control byte (below 0x20, or DEL): never spliced into SQL text. */
+int sql_has_control(const char *s);
+
 /* 1 if s is a real calendar date YYYY-MM-DD (leap years checked). */
 int sql_date_valid(const char *s);
 

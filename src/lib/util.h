@@ -31,6 +31,10 @@ char *esprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
  * naming the file: EX_NOINPUT when it cannot be opened, EX_IOERR on a read error. */
 char *slurp(const char *path, size_t *len);
 
+/* Percent-encoding as RFC 3986 (and SigV4) wants it: A-Z a-z 0-9 - _ . ~ kept, every other
+ * byte %XX in upper-case hex; '/' kept unless encode_slash. Malloc'd. */
+char *urlencode(const char *s, int encode_slash);
+
 /* A growable byte buffer; p is always NUL-terminated so text can be used as a string. */
 struct buf {
 	char *p;
