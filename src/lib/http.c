@@ -306,12 +306,6 @@ http_pool_add(struct http_pool *p, const struct http_req *q, http_done_fn done, 
 	p->pending++;
 }
 
-int
-http_pool_pending(const struct http_pool *p)
-{
-	return p->pending;
-}
-
 static int
 due(const struct timespec *t)
 {
@@ -396,8 +390,8 @@ finish(struct http_pool *p, struct transfer *t, CURLcode c)
 	transfer_free(t);
 }
 
-/* One round: start what may start, move data, hand out what completed. Returns completions. */
-static int
+/* One round: start what may start, move data, hand out what completed. */
+static void
 pool_step(struct http_pool *p)
 {
 	CURLMsg *msg;
@@ -416,7 +410,6 @@ pool_step(struct http_pool *p)
 	}
 	if (!completed && p->pending)
 		curl_multi_poll(p->m, NULL, 0, p->running ? 1000 : 50, NULL);
-	return completed;
 }
 
 void
@@ -424,15 +417,6 @@ http_pool_run(struct http_pool *p)
 {
 	while (p->pending)
 		pool_step(p);
-}
-
-void
-http_pool_wait_one(struct http_pool *p)
-{
-	int before = p->pending;
-
-	while (p->pending && p->pending >= before && !pool_step(p))
-		;
 }
 
 void

@@ -47,9 +47,7 @@ struct http_pool;
 typedef void (*http_done_fn)(int rc, struct http_resp *, void *arg);
 struct http_pool *http_pool_new(int max);
 void http_pool_add(struct http_pool *, const struct http_req *, http_done_fn, void *arg);
-int http_pool_pending(const struct http_pool *);	/* submitted and not yet completed */
 void http_pool_run(struct http_pool *);			/* until none pending; callbacks may add more */
-void http_pool_wait_one(struct http_pool *);		/* until at least one more completes */
 void http_pool_free(struct http_pool *);
 
 #endif
