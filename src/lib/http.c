@@ -192,6 +192,18 @@ sleep_ms(long ms)
 		;
 }
 
+/* Why a try failed, for the progress line. */
+static const char *
+why(CURLcode c, const struct http_resp *r)
+{
+	static char s[64];
+
+	if (c != CURLE_OK)
+		return curl_easy_strerror(c);
+	snprintf(s, sizeof s, "HTTP %ld%s", r->status, r->status == 429 ? " (throttled)" : "");
+	return s;
+}
+
 static const char *
 req_name(const struct http_req *q)
 {
@@ -238,11 +250,8 @@ http_do(const struct http_req *q, struct http_resp *r)
 		if (try >= tries)
 			return give_up(q, c, cerr, r, try);
 		ms = delay_ms(r, try);
-		progress("%s: %s; retrying in %ld.%03lds (try %d of %d)", req_name(q),
-		    c != CURLE_OK ? curl_easy_strerror(c) : r->status == 429 ? "throttled (HTTP 429)" : "HTTP error",
+		progress("%s: %s; retrying in %ld.%03lds (try %d of %d)", req_name(q), why(c, r),
 		    ms / 1000, ms % 1000, try + 1, tries);
-		if (c == CURLE_OK && r->status != 429)
-			progress("%s: HTTP %ld", req_name(q), r->status);
 		sleep_ms(ms);
 	}
 }
@@ -369,8 +378,8 @@ finish(struct http_pool *p, struct transfer *t, CURLcode c)
 		if (t->try < tries) {
 			long ms = delay_ms(&t->resp, t->try);
 
-			progress("%s: %s; retrying in %ld.%03lds", req_name(&t->req),
-			    c != CURLE_OK ? curl_easy_strerror(c) : "HTTP error", ms / 1000, ms % 1000);
+			progress("%s: %s; retrying in %ld.%03lds (try %d of %d)", req_name(&t->req),
+			    why(c, &t->resp), ms / 1000, ms % 1000, t->try + 1, tries);
 			clock_gettime(CLOCK_MONOTONIC, &t->not_before);
 			t->not_before.tv_sec += ms / 1000;
 			t->not_before.tv_nsec += (ms % 1000) * 1000000L;
