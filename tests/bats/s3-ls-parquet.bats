@@ -202,3 +202,34 @@ teardown() {
 	jq -e -s 'map(.key | sub(".*/run=r1/"; "")) | index("_SUCCESS") and index("_delta_log/x.json")' <<<"$output"
 	jq -e -s 'all(has("rows") | not)' <<<"$output"
 }
+
+@test "files Spark wrote (INT96 and INT64 micros timestamps, decimals of each encoding, nested): as pyarrow reads them" {
+	stack_up databricks
+	for t in int96 micros; do
+		ts="TIMESTAMP'2024-03-10 01:30:00' + make_interval(0, 0, 0, 0, 0, 0, id)"
+		[ $t = micros ] && ts="CAST($ts AS TIMESTAMP_NTZ)"
+		dbx-exec "INSERT OVERWRITE DIRECTORY 's3://$BUCKET/spark/$t/' USING PARQUET
+			SELECT /*+ REPARTITION(2) */ id, CAST(id AS INT) AS i32, CAST(id AS DECIMAL(9,2)) AS dec9,
+			CAST(id AS DECIMAL(18,4)) AS dec18, CAST(id AS DECIMAL(38,6)) AS dec38, $ts AS ts,
+			DATE'2024-01-01' + CAST(id % 30 AS INT) AS d, IF(id % 7 = 0, NULL, concat('v', id)) AS s,
+			id % 2 = 0 AS b, CAST(id AS DOUBLE) / 3 AS dbl, X'00FF' AS bin, array(id, id + 1) AS arr,
+			named_struct('a', id, 'b', 'x') AS st, map('k', id) AS m
+			FROM range(1000)" >/dev/null
+	done
+	run_split s3-ls-parquet "s3://$BUCKET/spark/"
+	[ "$status" -eq 0 ]
+	[ "$(jq -s length <<<"$output")" -eq 4 ]
+	[ "$(jq -s 'map(.rows) | add' <<<"$output")" -eq 2000 ]
+	aws_cli s3 cp --recursive --quiet --exclude '*' --include '*.parquet' "s3://$BUCKET/spark/" "$BATS_TEST_TMPDIR/spark"
+	"$REPO/.venv/bin/python" "$REPO/tests/gen/pyarrow_footers.py" "$BATS_TEST_TMPDIR"/spark/*/*.parquet >"$BATS_TEST_TMPDIR/want.jsonl"
+	diff=$(jq -n --slurpfile want "$BATS_TEST_TMPDIR/want.jsonl" '
+		[inputs | {file: (.key | sub(".*/"; "")), rows, row_groups, created_by, schema}] as $got
+		| ($want | map({key: .file, value: .}) | from_entries) as $w
+		| $got[] | select(. != $w[.file])' <<<"$output")
+	[ -z "$diff" ] || { echo "differs from pyarrow: $diff"; false; }
+	# The encodings Spark chose, as the test meant them.
+	jq -e -s 'map(select(.key | test("/int96/"))) | .[0].schema | map({(.name): .physical}) | add |
+		.ts == "INT96" and .dec9 == "INT32" and .dec18 == "INT64" and .dec38 == "FIXED_LEN_BYTE_ARRAY"' <<<"$output"
+	jq -e -s 'map(select(.key | test("/micros/"))) | .[0].schema[] | select(.name == "ts") |
+		.physical == "INT64" and .logical == "TIMESTAMP" and .unit == "MICROS" and .utc == false' <<<"$output"
+}

@@ -238,6 +238,16 @@ def corrupt(outdir, valid):
             f.write(json.dumps({"file": name, "error": error}) + "\n")
 
 
+def footer_json(name, path):
+    """What pyarrow reads from a file's footer, in s3-ls-parquet's shape."""
+    pf = pq.ParquetFile(path)
+    md = pf.metadata
+    return json.dumps({
+        "file": name, "rows": md.num_rows, "row_groups": md.num_row_groups,
+        "created_by": md.created_by, "schema": schema_json(pf.schema),
+    })
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: parquet_samples.py OUTDIR")
@@ -247,12 +257,7 @@ def main():
         for name, table, kw in samples():
             path = os.path.join(outdir, name)
             pq.write_table(table, path, **kw)
-            pf = pq.ParquetFile(path)
-            md = pf.metadata
-            f.write(json.dumps({
-                "file": name, "rows": md.num_rows, "row_groups": md.num_row_groups,
-                "created_by": md.created_by, "schema": schema_json(pf.schema),
-            }) + "\n")
+            f.write(footer_json(name, path) + "\n")
     with open(os.path.join(outdir, "nested.parquet"), "rb") as g:
         corrupt(outdir, g.read())
 
