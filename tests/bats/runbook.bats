@@ -131,6 +131,43 @@ target_counts() {
 	[ "$(jq -r .status "$WORK/state/trips/2025-10-03/parity.jsonl")" = match ]
 }
 
+# Re-validate date $1 of the target after tampering; the comparison is left in $BATS_TEST_TMPDIR/diff.
+revalidate() {
+	rm -f "$WORK/state/trips/$1/target.jsonl" "$WORK/state/trips/$1/parity.jsonl"
+	run_split rb validate DATE=$1
+	cp "$WORK/state/trips/$1/parity-failed.jsonl" "$BATS_TEST_TMPDIR/diff" 2>/dev/null || true
+}
+
+# Put date $1 right again by loading it anew.
+reload() {
+	rm -f "$WORK/state/trips/$1/load.jsonl" "$WORK/state/trips/$1/target.jsonl"
+	rb backfill DATE=$1 >/dev/null
+	[ "$(jq -r .status "$WORK/state/trips/$1/parity.jsonl")" = match ]
+}
+
+@test "two rows' fares swapped: counts, sums, min and max all equal; the checksum alone catches it" {
+	sf-exec "UPDATE RB.PUBLIC.TRIPS t SET \"fare\" = CASE WHEN \"trip_id\" = a.id1 THEN a.f2 ELSE a.f1 END
+		FROM (SELECT MIN(\"trip_id\") AS id1, MAX(\"trip_id\") AS id2,
+		        MIN_BY(\"fare\", \"trip_id\") AS f1, MAX_BY(\"fare\", \"trip_id\") AS f2
+		      FROM RB.PUBLIC.TRIPS WHERE \"trip_date\" = '2025-10-02') a
+		WHERE t.\"trip_date\" = '2025-10-02' AND t.\"trip_id\" IN (a.id1, a.id2)" >/dev/null
+	revalidate 2025-10-02
+	[ "$status" -ne 0 ]
+	[ ! -e "$WORK/state/trips/2025-10-02/parity.jsonl" ]
+	jq -e '.status == "mismatch" and ([.diff[].metric] == ["checksum"])' "$BATS_TEST_TMPDIR/diff"
+	reload 2025-10-02
+}
+
+@test "a row deleted in the target: rows, footers and checksum differ" {
+	sf-exec "DELETE FROM RB.PUBLIC.TRIPS WHERE \"trip_date\" = '2025-10-01' AND \"trip_id\" =
+		(SELECT MAX(\"trip_id\") FROM RB.PUBLIC.TRIPS WHERE \"trip_date\" = '2025-10-01')" >/dev/null
+	revalidate 2025-10-01
+	[ "$status" -ne 0 ]
+	jq -e '.status == "mismatch" and any(.diff[]; .metric == "rows" and .source == "3000" and .target == "2999")
+		and any(.diff[]; .metric == "checksum")' "$BATS_TEST_TMPDIR/diff"
+	reload 2025-10-01
+}
+
 @test "grant and pipe: the pipe's queue receives the bucket's object-created events" {
 	rb grant
 	rb pipe
