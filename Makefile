@@ -95,7 +95,7 @@ WRITE        = >$@.tmp && mv $@.tmp $@ || { s=$$?; rm -f $@.tmp; exit $$s; }
 
 # The tools: this tree's when built here, else the installed ones on PATH.
 TOOL    = $(if $(wildcard $(HERE)bin/$(1)),$(HERE)bin/$(1),$(1))
-SHARE  := $(if $(wildcard $(HERE)share/sql),$(HERE)share,$(HERE))
+SHARE  := $(if $(wildcard $(HERE)share/sql),$(HERE)share,$(patsubst %/,%,$(HERE)))
 SF      = $(call TOOL,sf-exec) $(if $(SF_CONNECTION),-c $(SF_CONNECTION))
 DBX     = $(call TOOL,dbx-exec) $(if $(DBX_PROFILE),-p $(DBX_PROFILE)) $(if $(DBX_WAREHOUSE),-w $(DBX_WAREHOUSE))
 STATE   = state/$(DATASET)
