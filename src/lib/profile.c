@@ -1,6 +1,5 @@
 /* profile.c: the profile SQL for Spark and Snowflake, and the exact comparison of profiles. */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +19,6 @@
 #define IDENT_MAX 255
 
 static const char TS_SF[] = "YYYY-MM-DD HH24:MI:SS.FF6";
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int
 is(const char *s, const char *want)
@@ -80,13 +68,13 @@ col_init(struct profile_col *c, const json_t *col, char *err, size_t errlen)
 	json_t *utc = json_object_get(col, "utc");
 
 	if (!json_is_object(col) || !name || !phys || (lv && !json_is_null(lv) && !log))
-		return fail(err, errlen, "malformed schema element");
+		return errf(err, errlen, "malformed schema element");
 	if (!*name || sql_has_control(name))
-		return fail(err, errlen, "a column name that is empty or has control characters");
+		return errf(err, errlen, "a column name that is empty or has control characters");
 	if (is(name, PART_ALIAS) || is(name, MD5_ALIAS))
-		return fail(err, errlen, "column \"%s\": the name is reserved for the profile query", name);
+		return errf(err, errlen, "column \"%s\": the name is reserved for the profile query", name);
 	if (strlen(name) + strlen(".nulls") > IDENT_MAX)
-		return fail(err, errlen, "column \"%.40s...\": name too long for a metric name", name);
+		return errf(err, errlen, "column \"%.40s...\": name too long for a metric name", name);
 	memset(c, 0, sizeof *c);
 	c->kind = PROFILE_NULLS_ONLY;
 	if (is(json_str(col, "repetition"), "REPEATED") || is(phys, "GROUP") || is(log, "LIST") || is(log, "MAP")) {
@@ -96,14 +84,14 @@ col_init(struct profile_col *c, const json_t *col, char *err, size_t errlen)
 	} else if (is(log, "DECIMAL")) {
 		scale = json_object_get(col, "scale");
 		if (!json_is_integer(scale) || json_integer_value(scale) < 0 || json_integer_value(scale) > 38)
-			return fail(err, errlen, "column \"%s\": DECIMAL without a scale of 0 to 38", name);
+			return errf(err, errlen, "column \"%s\": DECIMAL without a scale of 0 to 38", name);
 		c->kind = PROFILE_DECIMAL;
 		c->scale = (int)json_integer_value(scale);
 	} else if (is(log, "DATE")) {
 		c->kind = PROFILE_DATE;
 	} else if (is(log, "TIMESTAMP")) {
 		if (!json_is_boolean(utc))
-			return fail(err, errlen, "column \"%s\": TIMESTAMP without utc", name);
+			return errf(err, errlen, "column \"%s\": TIMESTAMP without utc", name);
 		c->kind = json_is_true(utc) ? PROFILE_TS_UTC : PROFILE_TS_NTZ;
 	} else if (is(log, "INTEGER")) {
 		c->kind = PROFILE_INT;
@@ -128,7 +116,7 @@ col_init(struct profile_col *c, const json_t *col, char *err, size_t errlen)
 	} else if (is(phys, "BYTE_ARRAY") || is(phys, "FIXED_LEN_BYTE_ARRAY")) {
 		c->kind = PROFILE_BINARY;
 	} else {
-		return fail(err, errlen, "column \"%s\": unknown physical type %s", name, phys);
+		return errf(err, errlen, "column \"%s\": unknown physical type %s", name, phys);
 	}
 	c->name = estrdup(name);
 	c->type = type_text(col);
@@ -152,10 +140,10 @@ profile_add_schema(struct profile *p, const json_t *line, const char *where, cha
 	char e[512];
 
 	if (!json_is_array(schema) || json_array_size(schema) == 0)
-		return fail(err, errlen, "%s: no schema (s3-ls-parquet lists it unless -n)", where);
+		return errf(err, errlen, "%s: no schema (s3-ls-parquet lists it unless -n)", where);
 	n = json_array_size(schema);
 	if (p->first && n != p->ncols)
-		return fail(err, errlen, "%s: %s: %zu columns, %zu in %s", where, url ? url : "file",
+		return errf(err, errlen, "%s: %s: %zu columns, %zu in %s", where, url ? url : "file",
 		    n, p->ncols, p->first);
 	cols = p->first ? NULL : ecalloc(n, sizeof *cols);
 	for (i = 0; i < n; i++) {
@@ -166,14 +154,14 @@ profile_add_schema(struct profile *p, const json_t *line, const char *where, cha
 					col_free(&cols[--i]);
 				free(cols);
 			}
-			return fail(err, errlen, "%s: %s: %s", where, url ? url : "file", e);
+			return errf(err, errlen, "%s: %s: %s", where, url ? url : "file", e);
 		}
 		if (cols) {
 			for (j = 0; j < i; j++)
 				if (strcmp(cols[j].name, c.name) == 0)
 					break;
 			if (j < i) {
-				fail(err, errlen, "%s: %s: column \"%s\" twice", where, url ? url : "file", c.name);
+				errf(err, errlen, "%s: %s: column \"%s\" twice", where, url ? url : "file", c.name);
 				col_free(&c);
 				while (i > 0)
 					col_free(&cols[--i]);
@@ -184,13 +172,13 @@ profile_add_schema(struct profile *p, const json_t *line, const char *where, cha
 			continue;
 		}
 		if (strcmp(c.name, p->cols[i].name) != 0) {
-			fail(err, errlen, "%s: %s: column %zu is \"%s\", \"%s\" in %s", where,
+			errf(err, errlen, "%s: %s: column %zu is \"%s\", \"%s\" in %s", where,
 			    url ? url : "file", i + 1, c.name, p->cols[i].name, p->first);
 			col_free(&c);
 			return -1;
 		}
 		if (strcmp(c.type, p->cols[i].type) != 0) {
-			fail(err, errlen, "%s: %s: column \"%s\": %s here, %s in %s", where,
+			errf(err, errlen, "%s: %s: column \"%s\": %s here, %s in %s", where,
 			    url ? url : "file", c.name, c.type, p->cols[i].type, p->first);
 			col_free(&c);
 			return -1;
@@ -394,20 +382,20 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
 	size_t i, nsum = 0;
 
 	if (!p->ncols) {
-		fail(err, errlen, "no columns");
+		errf(err, errlen, "no columns");
 		return NULL;
 	}
 	if (!sql_name_valid(table, d)) {
-		fail(err, errlen, "%s: not a table name (db.schema.table, plain identifiers)", table);
+		errf(err, errlen, "%s: not a table name (db.schema.table, plain identifiers)", table);
 		return NULL;
 	}
 	if (!*part_col || sql_has_control(part_col)) {
-		fail(err, errlen, "partition column: empty or control characters");
+		errf(err, errlen, "partition column: empty or control characters");
 		return NULL;
 	}
 	for (i = 0; i < ndates; i++)
 		if (!sql_date_valid(dates[i])) {
-			fail(err, errlen, "%s: not a date (YYYY-MM-DD)", dates[i]);
+			errf(err, errlen, "%s: not a date (YYYY-MM-DD)", dates[i]);
 			return NULL;
 		}
 

@@ -1,7 +1,6 @@
 /* schema.c: the Parquet to Snowflake type map, CREATE TABLE and the load request. */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,17 +10,6 @@
 #include "schema.h"
 #include "sql.h"
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* err, prefixed with where the trouble is. */
 static int
 prefixed(char *err, size_t errlen, const char *where)
@@ -29,7 +17,7 @@ prefixed(char *err, size_t errlen, const char *where)
 	char e[512];
 
 	snprintf(e, sizeof e, "%s", err);
-	return fail(err, errlen, "%s: %s", where, e);
+	return errf(err, errlen, "%s: %s", where, e);
 }
 
 /* A column name as a message shows it: one line, not too long. */
@@ -68,7 +56,7 @@ schema_sf_type(struct buf *out, const json_t *col, char *err, size_t errlen)
 	int n;
 
 	if (!name || !phys || (lv && !json_is_null(lv) && !log))
-		return fail(err, errlen, "malformed schema element");
+		return errf(err, errlen, "malformed schema element");
 	shown(d, name);
 	/* A repeated column without a LIST annotation (older writers) is an array all the same. */
 	if (is(json_str(col, "repetition"), "REPEATED") || is(phys, "GROUP")) {
@@ -85,9 +73,9 @@ schema_sf_type(struct buf *out, const json_t *col, char *err, size_t errlen)
 			json_int_t pv = json_integer_value(p), sv = json_integer_value(s);
 
 			if (!json_is_integer(p) || !json_is_integer(s) || pv < 1 || sv < 0 || sv > pv)
-				return fail(err, errlen, "column \"%s\": DECIMAL without a valid precision and scale", d);
+				return errf(err, errlen, "column \"%s\": DECIMAL without a valid precision and scale", d);
 			if (pv > 38)
-				return fail(err, errlen, "column \"%s\": DECIMAL(%lld,%lld) is wider than Snowflake's NUMBER(38)",
+				return errf(err, errlen, "column \"%s\": DECIMAL(%lld,%lld) is wider than Snowflake's NUMBER(38)",
 				    d, (long long)pv, (long long)sv);
 			buf_printf(out, "NUMBER(%lld,%lld)", (long long)pv, (long long)sv);
 		} else if (is(log, "DATE")) {
@@ -96,17 +84,17 @@ schema_sf_type(struct buf *out, const json_t *col, char *err, size_t errlen)
 			json_t *utc = json_object_get(col, "utc");
 
 			if ((n = unit_digits(col)) < 0)
-				return fail(err, errlen, "column \"%s\": %s without a unit", d, log);
+				return errf(err, errlen, "column \"%s\": %s without a unit", d, log);
 			if (is(log, "TIME"))
 				buf_printf(out, "TIME(%d)", n);
 			else if (json_is_boolean(utc))
 				buf_printf(out, "TIMESTAMP_%s(%d)", json_is_true(utc) ? "LTZ" : "NTZ", n);
 			else
-				return fail(err, errlen, "column \"%s\": TIMESTAMP without utc", d);
+				return errf(err, errlen, "column \"%s\": TIMESTAMP without utc", d);
 		} else if (is(log, "JSON") || is(log, "LIST") || is(log, "MAP")) {
 			buf_addstr(out, "VARIANT");
 		} else {
-			return fail(err, errlen, "column \"%s\": Parquet %s %s has no Snowflake type", d, phys, log);
+			return errf(err, errlen, "column \"%s\": Parquet %s %s has no Snowflake type", d, phys, log);
 		}
 		return 0;
 	}
@@ -121,7 +109,7 @@ schema_sf_type(struct buf *out, const json_t *col, char *err, size_t errlen)
 	else if (is(phys, "BYTE_ARRAY") || is(phys, "FIXED_LEN_BYTE_ARRAY"))
 		buf_addstr(out, "BINARY");
 	else
-		return fail(err, errlen, "column \"%s\": unknown Parquet type %s", d, phys);
+		return errf(err, errlen, "column \"%s\": unknown Parquet type %s", d, phys);
 	return 0;
 }
 
@@ -142,7 +130,7 @@ schema_sf_select(struct buf *out, const json_t *col, char *err, size_t errlen)
 	buf_addstr(out, json ? "PARSE_JSON($1:" : "$1:");
 	if (sql_quote_ident(out, name, SQL_SNOWFLAKE) < 0) {
 		buf_free(&t);
-		return fail(err, errlen, "column \"%s\": control characters in the name", shown(d, name));
+		return errf(err, errlen, "column \"%s\": control characters in the name", shown(d, name));
 	}
 	buf_printf(out, json ? "::VARCHAR)" : "::%s", t.p);
 	buf_free(&t);
@@ -194,11 +182,11 @@ schema_same(const struct load *l, const json_t *schema, const char *where, char 
 		const char *name = json_str(c, "name");
 
 		if (!name) {
-			rc = fail(err, errlen, "%s: malformed schema", where);
+			rc = errf(err, errlen, "%s: malformed schema", where);
 			break;
 		}
 		if (!(o = column_named(l->schema, name))) {
-			rc = fail(err, errlen, "%s: column \"%s\" is not in %s", where, shown(d, name), first);
+			rc = errf(err, errlen, "%s: column \"%s\" is not in %s", where, shown(d, name), first);
 			break;
 		}
 		buf_reset(&a);
@@ -208,7 +196,7 @@ schema_same(const struct load *l, const json_t *schema, const char *where, char 
 			break;
 		}
 		if (strcmp(a.p, b.p) != 0) {
-			rc = fail(err, errlen, "%s: column \"%s\" is %s here, %s in %s", where, shown(d, name),
+			rc = errf(err, errlen, "%s: column \"%s\" is %s here, %s in %s", where, shown(d, name),
 			    a.p, b.p, first);
 			break;
 		}
@@ -219,7 +207,7 @@ schema_same(const struct load *l, const json_t *schema, const char *where, char 
 		return rc;
 	json_array_foreach(l->schema, i, o)
 		if (!column_named(schema, json_str(o, "name")))
-			return fail(err, errlen, "%s: column \"%s\" of %s is missing", where,
+			return errf(err, errlen, "%s: column \"%s\" of %s is missing", where,
 			    shown(d, json_str(o, "name")), first);
 	return 0;
 }
@@ -237,30 +225,30 @@ load_add(struct load *l, json_t *line, const char *where, char *err, size_t errl
 	json_t *c;
 
 	if (!url)
-		return fail(err, errlen, "%s: no url", where);
+		return errf(err, errlen, "%s: no url", where);
 	snprintf(w, sizeof w, "%s: %s", where, url);
 	if (count_of(json_object_get(line, "rows"), &rows) < 0 || !json_is_array(schema))
-		return fail(err, errlen, "%s: no footer rows or schema (s3-ls-parquet -F leaves them out)", w);
+		return errf(err, errlen, "%s: no footer rows or schema (s3-ls-parquet -F leaves them out)", w);
 	if (l->stage_url && strncmp(url, l->stage_url, strlen(l->stage_url)) != 0)
-		return fail(err, errlen, "%s: not under the stage URL %s", w, l->stage_url);
+		return errf(err, errlen, "%s: not under the stage URL %s", w, l->stage_url);
 	if (l->stage_url && url[strlen(l->stage_url)] == '\0')
-		return fail(err, errlen, "%s: not a file under the stage URL", w);
+		return errf(err, errlen, "%s: not a file under the stage URL", w);
 	if (rows > LLONG_MAX - l->rows)
-		return fail(err, errlen, "%s: the row counts add up past 2^63", w);
+		return errf(err, errlen, "%s: the row counts add up past 2^63", w);
 	for (i = 0; i < l->nfiles; i++)
 		if (strcmp(l->files[i].url, url) == 0)
-			return fail(err, errlen, "%s: listed twice (also %s)", w, l->files[i].where);
+			return errf(err, errlen, "%s: listed twice (also %s)", w, l->files[i].where);
 	if (l->part_col) {
 		const char *key = l->part_key ? l->part_key : l->part_col;
 
 		value = json_str(json_object_get(line, "partition"), key);
 		if (!value)
-			return fail(err, errlen, "%s: no partition %s= in the path", w, key);
+			return errf(err, errlen, "%s: no partition %s= in the path", w, key);
 		if (l->nfiles && !l->ddl && strcmp(value, l->part_value) != 0)
-			return fail(err, errlen, "%s: partition %s=%s, but %s has %s=%s: load one partition at a time",
+			return errf(err, errlen, "%s: partition %s=%s, but %s has %s=%s: load one partition at a time",
 			    w, key, value, l->files[0].where, key, l->part_value);
 		if (!l->part_key && column_named(schema, l->part_col))
-			return fail(err, errlen, "%s: partition column \"%s\" is also a column of the file", w, l->part_col);
+			return errf(err, errlen, "%s: partition column \"%s\" is also a column of the file", w, l->part_col);
 	}
 	if (l->nfiles == 0) {
 		/* The first file sets the schema: every column must map. */
@@ -273,7 +261,7 @@ load_add(struct load *l, json_t *line, const char *where, char *err, size_t errl
 		}
 		buf_free(&t);
 		if (json_array_size(schema) == 0)
-			return fail(err, errlen, "%s: no columns", w);
+			return errf(err, errlen, "%s: no columns", w);
 		l->schema = json_incref(schema);
 		l->part_value = value ? estrdup(value) : NULL;
 		l->part_dates = 1;
@@ -304,7 +292,7 @@ static int
 part_literal(struct buf *out, const struct load *l, char *err, size_t errlen)
 {
 	if (sql_quote_string(out, l->part_value) < 0)
-		return fail(err, errlen, "partition %s: control characters in the value", l->part_col);
+		return errf(err, errlen, "partition %s: control characters in the value", l->part_col);
 	if (l->part_dates)
 		buf_addstr(out, "::DATE");
 	return 0;
@@ -318,7 +306,7 @@ load_ddl(const struct load *l, int if_not_exists, char *err, size_t errlen)
 	size_t i;
 
 	if (!l->schema)
-		return fail(err, errlen, "no Parquet files in the input"), NULL;
+		return errf(err, errlen, "no Parquet files in the input"), NULL;
 	buf_printf(&b, "CREATE TABLE %s", if_not_exists ? "IF NOT EXISTS " : "");
 	if (sql_quote_name(&b, l->table, SQL_SNOWFLAKE) < 0)
 		goto bad_table;
@@ -328,7 +316,7 @@ load_ddl(const struct load *l, int if_not_exists, char *err, size_t errlen)
 		if (sql_quote_ident(&b, json_str(c, "name"), SQL_SNOWFLAKE) < 0) {
 			char d[64];
 
-			fail(err, errlen, "column \"%s\": control characters in the name", shown(d, json_str(c, "name")));
+			errf(err, errlen, "column \"%s\": control characters in the name", shown(d, json_str(c, "name")));
 			goto bad;
 		}
 		buf_addstr(&b, " ");
@@ -344,10 +332,10 @@ load_ddl(const struct load *l, int if_not_exists, char *err, size_t errlen)
 	buf_addstr(&b, "\n);\n");
 	return b.p;
 bad_part:
-	fail(err, errlen, "partition column: control characters in the name");
+	errf(err, errlen, "partition column: control characters in the name");
 	goto bad;
 bad_table:
-	fail(err, errlen, "%s: not a table name (db.schema.table, plain identifiers)", l->table);
+	errf(err, errlen, "%s: not a table name (db.schema.table, plain identifiers)", l->table);
 bad:
 	buf_free(&b);
 	return NULL;
@@ -415,21 +403,21 @@ load_sql(const struct load *l, char *err, size_t errlen)
 	char *r = NULL;
 
 	if (l->nfiles == 0)
-		return fail(err, errlen, "no Parquet files in the input"), NULL;
+		return errf(err, errlen, "no Parquet files in the input"), NULL;
 	if (!l->stage || !l->stage_url || !l->part_col)
-		return fail(err, errlen, "a load needs a stage, its URL and the partition column"), NULL;
+		return errf(err, errlen, "a load needs a stage, its URL and the partition column"), NULL;
 	buf_add(&table, NULL, 0);
 	if (sql_quote_name(&table, l->table, SQL_SNOWFLAKE) < 0) {
-		fail(err, errlen, "%s: not a table name (db.schema.table, plain identifiers)", l->table);
+		errf(err, errlen, "%s: not a table name (db.schema.table, plain identifiers)", l->table);
 		goto out;
 	}
 	if (!sql_name_valid(l->stage, SQL_SNOWFLAKE)) {
-		fail(err, errlen, "@%s: not a stage name (db.schema.stage, plain identifiers)", l->stage);
+		errf(err, errlen, "@%s: not a stage name (db.schema.stage, plain identifiers)", l->stage);
 		goto out;
 	}
 	buf_add(&where, NULL, 0);
 	if (sql_quote_ident(&where, l->part_col, SQL_SNOWFLAKE) < 0) {
-		fail(err, errlen, "partition column: control characters in the name");
+		errf(err, errlen, "partition column: control characters in the name");
 		goto out;
 	}
 	buf_addstr(&where, " = ");
@@ -452,7 +440,7 @@ load_sql(const struct load *l, char *err, size_t errlen)
 		for (k = i; k < l->nfiles && k < i + LOAD_BATCH; k++) {
 			buf_addstr(&b, k > i ? ",\n    " : "");
 			if (sql_quote_string(&b, l->files[k].path + dir) < 0) {
-				fail(err, errlen, "%s: %s: control characters in the name", l->files[k].where,
+				errf(err, errlen, "%s: %s: control characters in the name", l->files[k].where,
 				    l->files[k].url);
 				goto out;
 			}
@@ -484,16 +472,16 @@ load_pipe_sql(const struct load *l, const char *pipe, char *err, size_t errlen)
 	char *r = NULL;
 
 	if (!l->stage || !l->part_col || !l->schema)
-		return fail(err, errlen, "a pipe needs a stage, the partition column and a file's schema"), NULL;
+		return errf(err, errlen, "a pipe needs a stage, the partition column and a file's schema"), NULL;
 	/* The key goes into a regular expression inside a literal: keep it to plain characters. */
 	for (p = l->part_key ? l->part_key : l->part_col; *p; p++)
 		if (!(isalnum((unsigned char)*p) || *p == '_'))
-			return fail(err, errlen, "%s: a pipe's partition key must be letters, digits and _",
+			return errf(err, errlen, "%s: a pipe's partition key must be letters, digits and _",
 			    l->part_col), NULL;
 	buf_add(&table, NULL, 0);
 	if (!sql_name_valid(pipe, SQL_SNOWFLAKE) || !sql_name_valid(l->stage, SQL_SNOWFLAKE) ||
 	    sql_quote_name(&table, l->table, SQL_SNOWFLAKE) < 0) {
-		fail(err, errlen, "%s, %s, %s: not db.schema.name of plain identifiers", pipe, l->stage, l->table);
+		errf(err, errlen, "%s, %s, %s: not db.schema.name of plain identifiers", pipe, l->stage, l->table);
 		goto out;
 	}
 	if (copy_columns(l, &cols, &sel, err, errlen) < 0)

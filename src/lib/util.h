@@ -27,6 +27,9 @@ char *estrdup(const char *);
 char *estrndup(const char *, size_t);
 char *esprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 
+/* Writes a one-line reason into err (for library calls that report rather than die); returns -1. */
+int errf(char *err, size_t errlen, const char *, ...) __attribute__((format(printf, 3, 4)));
+
 /* The whole of a file ("-": standard input), NUL-terminated; *len (if given) its length. Dies
  * naming the file: EX_NOINPUT when it cannot be opened, EX_IOERR on a read error. */
 char *slurp(const char *path, size_t *len);
@@ -43,6 +46,7 @@ struct buf {
 void buf_add(struct buf *, const void *, size_t);
 void buf_addstr(struct buf *, const char *);
 void buf_printf(struct buf *, const char *, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *, const char *, va_list) __attribute__((format(printf, 2, 0)));
 void buf_reset(struct buf *);
 void buf_free(struct buf *);
 
