@@ -180,6 +180,21 @@ teardown() {
 	[ "$(jq -s length <<<"$output")" -eq "$(cd "$SAMPLES" && ls *.parquet | wc -l)" ]
 }
 
+@test "TLS is verified: a certificate nobody vouches for is refused (69); CURL_CA_BUNDLE vouches" {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$BATS_TEST_TMPDIR/key.pem" -out "$BATS_TEST_TMPDIR/cert.pem" 2>/dev/null
+	start_faultproxy --fail 0 --tls "$BATS_TEST_TMPDIR/cert.pem,$BATS_TEST_TMPDIR/key.pem"
+	tls_url=${proxy_url/http:/https:}
+	AWS_ENDPOINT_URL=$tls_url run_split s3-ls-parquet "s3://$BUCKET/ds/"
+	[ "$status" -eq 69 ]
+	[ "$output" = "" ]
+	[[ $stderr == "s3-ls-parquet: s3://$BUCKET/ds/: "*"certificate"* ]]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	CURL_CA_BUNDLE="$BATS_TEST_TMPDIR/cert.pem" AWS_ENDPOINT_URL=$tls_url run_split s3-ls-parquet "s3://$BUCKET/ds/"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(s3-ls-parquet "s3://$BUCKET/ds/")" ]
+}
+
 @test "503 for good: exit 69 after six tries, one line; 429 for good: exit 75" {
 	start_faultproxy --fail 1000 --status 503 --retry-after 0
 	AWS_ENDPOINT_URL=$proxy_url run_split s3-ls-parquet "s3://$BUCKET/ds/"

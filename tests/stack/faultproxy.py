@@ -1,8 +1,9 @@
-"""faultproxy.py --port P --upstream URL --fail N [--status 503] [--retry-after S] [--drop]:
+"""faultproxy.py --port P --upstream URL --fail N [--status 503] [--retry-after S] [--drop] [--tls CERT,KEY]:
 an HTTP proxy for the retry tests. The first N requests get an S3-style error response (or, with
 --drop, a closed connection and no response); the rest are forwarded to the upstream unchanged
 (path, query and headers byte for byte, so SigV4 signatures stay valid). Prints the number of
-requests it saw to --count-file at each request."""
+requests it saw to --count-file at each request. With --tls it serves HTTPS with that certificate,
+for the tests of TLS verification."""
 import argparse
 import http.client
 import http.server
@@ -17,6 +18,7 @@ ap.add_argument("--status", type=int, default=503)
 ap.add_argument("--retry-after")
 ap.add_argument("--drop", action="store_true")
 ap.add_argument("--count-file")
+ap.add_argument("--tls")
 args = ap.parse_args()
 up = urllib.parse.urlsplit(args.upstream)
 lock = threading.Lock()
@@ -75,4 +77,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
 
 
-http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Proxy).serve_forever()
+server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Proxy)
+if args.tls:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*args.tls.split(","))
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
