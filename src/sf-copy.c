@@ -16,8 +16,6 @@
 #include "sql.h"
 #include "util.h"
 
-static volatile sig_atomic_t stop;
-
 struct result {
 	const struct load *l;
 	char *seen;		/* per file: its COPY result row was seen */
@@ -31,14 +29,6 @@ usage(void)
 	fprintf(stderr, "usage: %s [-dinv] [-c connection] [-p column] [-k key] [-s stage=url] [-P pipe] -t table [file]\n",
 	    argv0);
 	exit(EX_USAGE);
-}
-
-static void
-on_signal(int sig)
-{
-	if (stop)
-		_exit(128 + sig);
-	stop = sig;
 }
 
 static int
@@ -133,7 +123,6 @@ load(struct load *l, const char *conn_name, const char *sql)
 	struct result res = { l, ecalloc(l->nfiles, 1), 0, 0 };
 	struct sf_conn conn;
 	struct sf_session s;
-	struct sigaction sa;
 	char err[1024];
 	size_t i;
 	int rc;
@@ -143,19 +132,14 @@ load(struct load *l, const char *conn_name, const char *sql)
 	if ((rc = sf_session_open(&s, &conn, 0, err, sizeof err)))
 		die(rc, "%s", err);
 	s.what = esprintf("%s %s=%s", l->table, l->part_col, l->part_value);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	s.stop = &stop;
+	sf_catch_signals(&s);
 	http_init();
 	progress("%s: loading %zu files, %lld rows", s.what, l->nfiles, l->rows);
 	rc = sf_execute(&s, sql, on_row, &res, err, sizeof err);
 	if (fflush(stdout) != 0)
 		die(EX_IOERR, "standard output: %s", strerror(errno));
 	if (rc == SF_INTERRUPTED)
-		die(128 + stop, "%s: interrupted", s.what);
+		die(128 + *s.stop, "%s: interrupted", s.what);
 	/* A statement that fails ends the request before COMMIT, and the session's
 	 * TRANSACTION_ABORT_ON_ERROR has already rolled the transaction back. */
 	if (rc == EX_DATAERR)

@@ -10,22 +10,11 @@
 #include "snowflake.h"
 #include "util.h"
 
-static volatile sig_atomic_t stop;
-
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-nv] [-c connection] [-D name=value]... [-f file | sql]\n", argv0);
 	exit(EX_USAGE);
-}
-
-static void
-on_signal(int sig)
-{
-	/* The first signal cancels the statement; a second one does not wait for that. */
-	if (stop)
-		_exit(128 + sig);
-	stop = sig;
 }
 
 /* What diagnostics call the statement: the file, or the first line of the text. */
@@ -64,7 +53,6 @@ main(int argc, char *argv[])
 	int c, dry = 0, rc;
 	struct sf_conn conn;
 	struct sf_session s;
-	struct sigaction sa;
 
 	setprogname(argv[0]);
 	while ((c = getopt(argc, argv, "c:D:f:hnv")) != -1) {
@@ -107,12 +95,7 @@ main(int argc, char *argv[])
 		free(body);
 		rc = 0;
 	} else {
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_signal;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		s.stop = &stop;
+		sf_catch_signals(&s);
 		http_init();
 		rc = sf_execute(&s, sql, print_row, NULL, err, sizeof err);
 	}
@@ -120,7 +103,7 @@ main(int argc, char *argv[])
 		die(EX_IOERR, "standard output: %s", strerror(errno));
 	if (rc == SF_INTERRUPTED) {
 		warnmsg("%s: interrupted", s.what);
-		rc = 128 + stop;
+		rc = 128 + *s.stop;
 	} else if (rc) {
 		warnmsg("%s", err);
 	}

@@ -2,12 +2,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -1331,6 +1333,30 @@ read_token_file(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	return b.p;
+}
+
+static volatile sig_atomic_t caught;
+
+static void
+on_signal(int sig)
+{
+	/* The first signal cancels the statement; a second one does not wait for that. */
+	if (caught)
+		_exit(128 + sig);
+	caught = sig;
+}
+
+void
+sf_catch_signals(struct sf_session *s)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	s->stop = &caught;
 }
 
 int

@@ -93,6 +93,10 @@ struct sf_session {
 	volatile sig_atomic_t *stop;	/* set from a signal handler: cancel and return */
 };
 
+/* Catch SIGINT and SIGTERM for s: the first makes sf_execute cancel the running statement and
+ * return SF_INTERRUPTED, with the signal's number in *s->stop; a second exits at once. */
+void sf_catch_signals(struct sf_session *);
+
 /* Build the endpoint and credentials. With dry != 0 no key or token file is read. 0, or a
  * sysexits code with err set (EX_CONFIG for missing/unsafe credentials). */
 int sf_session_open(struct sf_session *, struct sf_conn *, int dry, char *err, size_t errlen);
