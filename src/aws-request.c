@@ -16,7 +16,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-mv] -s service [-X method] [-H header]… [-f name=value | -f name@file]… "
+	fprintf(stderr, "usage: %s [-mv] -s service [-X method] [-H header]... [-f name=value | -f name@file]... "
 	    "[-d data | -d @file] path-or-url\n", argv0);
 	exit(EX_USAGE);
 }

@@ -18,8 +18,9 @@ struct out {
 static void
 usage(void)
 {
-	die(EX_USAGE, "usage: dbx-exec [-env] [-p profile] [-w warehouse] [-D name[:type]=value]... "
-	    "[-f file | sql]");
+	fprintf(stderr, "usage: dbx-exec [-env] [-p profile] [-w warehouse] [-D name[:type]=value]... "
+	    "[-f file | sql]\n");
+	exit(EX_USAGE);
 }
 
 static void

@@ -42,8 +42,9 @@ struct counts {
 static void
 usage(void)
 {
-	die(EX_USAGE, "usage: dbx-export [-nv] [-p profile] [-w warehouse] [-s size] [-k dataset] "
-	    "[-l col,...] -t table -c date_column -d YYYY-MM-DD -o s3://bucket/prefix");
+	fprintf(stderr, "usage: dbx-export [-nv] [-p profile] [-w warehouse] [-s size] [-k dataset] "
+	    "[-l col,...] -t table -c date_column -d YYYY-MM-DD -o s3://bucket/prefix\n");
+	exit(EX_USAGE);
 }
 
 /* 200M, 1G, 52428800: bytes with an optional K, M or G (powers of 1024). */

@@ -15,8 +15,9 @@
 static void
 usage(void)
 {
-	die(EX_USAGE, "usage: parity-check [-v] [-p key] source target [files] | "
-	    "-s spark|snowflake -t table -p column [-d date]... [files]");
+	fprintf(stderr, "usage: parity-check [-v] [-p key] source target [files] | "
+	    "-s spark|snowflake -t table -p column [-d date]... [files]\n");
+	exit(EX_USAGE);
 }
 
 static FILE *

@@ -234,7 +234,7 @@ stat_of() { curl -sf "$DBX_URL/_stack/stats" | jq "$1 // 0"; }
 @test "usage: one line, exit 64" {
 	run_split dbx-exec
 	[ "$status" -eq 64 ]
-	[[ $stderr == "dbx-exec: usage: dbx-exec "* ]]
+	[[ $stderr == "usage: dbx-exec "* ]]
 	run_split dbx-exec 'SELECT 1' extra
 	[ "$status" -eq 64 ]
 	run_split dbx-exec -f x.sql 'SELECT 1'
