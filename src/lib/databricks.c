@@ -770,6 +770,27 @@ json_quote(const char *s, struct buf *out)
 	buf_add(out, "\"", 1);
 }
 
+/* Moves *p past a run of digits; 0 if there was none. */
+static int
+digits(const char **p)
+{
+	const char *start = *p;
+
+	while (isdigit((unsigned char)**p))
+		(*p)++;
+	return *p > start;
+}
+
+/* A fraction ".ddd" if one follows: 0 when the '.' has no digits after it. */
+static int
+fraction(const char **p)
+{
+	if (**p != '.')
+		return 1;
+	(*p)++;
+	return digits(p);
+}
+
 /* RFC 8259 number grammar. */
 static int
 json_number(const char *s)
@@ -780,26 +801,16 @@ json_number(const char *s)
 		p++;
 	if (*p == '0')
 		p++;
-	else if (isdigit((unsigned char)*p))
-		while (isdigit((unsigned char)*p))
-			p++;
-	else
+	else if (!digits(&p))
 		return 0;
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return 0;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
+	if (!fraction(&p))
+		return 0;
 	if (*p == 'e' || *p == 'E') {
 		p++;
 		if (*p == '+' || *p == '-')
 			p++;
-		if (!isdigit((unsigned char)*p))
+		if (!digits(&p))
 			return 0;
-		while (isdigit((unsigned char)*p))
-			p++;
 	}
 	return *p == '\0';
 }
@@ -863,18 +874,7 @@ decimal_ok(const char *s)
 
 	if (*p == '-' || *p == '+')
 		p++;
-	if (!isdigit((unsigned char)*p))
-		return 0;
-	while (isdigit((unsigned char)*p))
-		p++;
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return 0;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
-	return *p == '\0';
+	return digits(&p) && fraction(&p) && *p == '\0';
 }
 
 /* Nested integers beyond 2^53 become strings, as top-level ones do. */

@@ -36,6 +36,10 @@ test_values(void)
 	T_STREQ(val("DECIMAL", "12345678901234567890.123456789"), "\"12345678901234567890.123456789\"");
 	T_STREQ(val("DECIMAL", "-0.10"), "\"-0.10\"");
 	T_STREQ(val("DECIMAL", "1e5"), "ERR");
+	T_STREQ(val("DECIMAL", "1."), "ERR");
+	T_STREQ(val("DECIMAL", ".5"), "ERR");
+	T_STREQ(val("DECIMAL", "-"), "ERR");
+	T_STREQ(val("DECIMAL", "+2.50"), "\"+2.50\"");
 	T_STREQ(val("DOUBLE", "0.1"), "0.1");
 	T_STREQ(val("DOUBLE", "1.0E10"), "1.0E10");
 	T_STREQ(val("DOUBLE", "-2.5E-7"), "-2.5E-7");
@@ -44,6 +48,7 @@ test_values(void)
 	T_STREQ(val("DOUBLE", "-Infinity"), "\"-Infinity\"");
 	T_STREQ(val("DOUBLE", "+1.5"), "1.5");
 	T_STREQ(val("DOUBLE", "abc"), "ERR");
+	T_STREQ(val("DOUBLE", "1e"), "ERR");
 	T_STREQ(val("BOOLEAN", "true"), "true");
 	T_STREQ(val("BOOLEAN", "false"), "false");
 	T_STREQ(val("BOOLEAN", "yes"), "ERR");
