@@ -7,8 +7,13 @@ VERSION    = 0.1.0
 PREFIX    ?= /usr/local
 MANPREFIX ?= $(PREFIX)/share/man
 CC        ?= cc
+# Packagers' flags go in CFLAGS, CPPFLAGS and LDFLAGS and replace nothing the build needs;
+# WERROR=-Werror turns warnings into errors (CI does), off by default so that a newer compiler's
+# new warning does not stop a user's build.
 CFLAGS    ?= -O2 -g
-CFLAGS    += -DVERSION=\"$(VERSION)\" -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Isrc/lib
+WERROR    ?=
+DBX2SF_CFLAGS = -DVERSION=\"$(VERSION)\" -std=c11 -D_DEFAULT_SOURCE -Isrc/lib -Wall -Wextra $(WERROR)
+COMPILE    = $(CC) $(DBX2SF_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LDLIBS     = -lcurl -ljansson -lcrypto -lz -lpthread
 SANITIZE   = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -18,24 +23,31 @@ LIBOBJ  = $(LIBSRC:.c=.o)
 LIBHDR  = $(wildcard src/lib/*.h)
 UNITSRC = $(wildcard tests/unit/*_test.c)
 UNITBIN = $(UNITSRC:tests/unit/%.c=tests/unit/bin/%)
+BUILD_PKGS = libcurl4-openssl-dev libjansson-dev libssl-dev zlib1g-dev
 
 all: $(TOOLS:%=bin/%)
 
-src/lib/%.o: src/lib/%.c $(LIBHDR)
-	$(CC) $(CFLAGS) -c -o $@ $<
+# Before the first compile: the libraries' headers are there, or one line says what to install.
+HEADERS_FOUND = $(shell printf '\043include <%s>\n' curl/curl.h jansson.h openssl/evp.h zlib.h | \
+	$(CC) $(CPPFLAGS) -E -x c - >/dev/null 2>&1 && echo yes)
+build-headers:
+	$(if $(HEADERS_FOUND),@:,$(error the headers of libcurl, jansson, OpenSSL or zlib are missing; install them: apt-get install $(BUILD_PKGS) (or make deps)))
+
+src/lib/%.o: src/lib/%.c $(LIBHDR) | build-headers
+	$(COMPILE) -c -o $@ $<
 
 src/lib/libdbx2sf.a: $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
-bin/%: src/%.c src/lib/libdbx2sf.a $(LIBHDR)
+bin/%: src/%.c src/lib/libdbx2sf.a $(LIBHDR) | build-headers
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $< src/lib/libdbx2sf.a $(LDLIBS)
+	$(COMPILE) $(LDFLAGS) -o $@ $< src/lib/libdbx2sf.a $(LDLIBS)
 
 # Unit tests run the pure code (parsers, signer) under ASan and UBSan.
-tests/unit/bin/%: tests/unit/%.c $(LIBSRC) $(LIBHDR) tests/unit/t.h
+tests/unit/bin/%: tests/unit/%.c $(LIBSRC) $(LIBHDR) tests/unit/t.h | build-headers
 	@mkdir -p tests/unit/bin
-	$(CC) $(CFLAGS) $(SANITIZE) -Itests/unit -o $@ $< $(LIBSRC) $(LDLIBS)
+	$(COMPILE) $(SANITIZE) $(LDFLAGS) -Itests/unit -o $@ $< $(LIBSRC) $(LDLIBS)
 
 unit: $(UNITBIN)
 	@set -e; for t in $(UNITBIN); do $$t; done
@@ -46,10 +58,15 @@ deps:
 
 # The stand-ins' own tests: they must speak the documented protocols before ours are tested on them.
 standins: deps
+	$(MAKE) --no-print-directory standins-test
+standins-test:
 	.venv/bin/python -m pytest -q -p no:cacheprovider tests/stack/snowflake
 	.venv/bin/python tests/stack/databricks/smoke.py
 
-check: deps all unit standins
+# check and demo work on a machine where nothing is installed: deps first, then the build
+# (a sub-make, so that no compile starts before the headers are there, even under -j).
+check: deps
+	$(MAKE) --no-print-directory all unit standins-test
 	tests/run-bats
 
 install: all
@@ -71,7 +88,7 @@ clean:
 	rm -f bin/* src/lib/*.o src/lib/libdbx2sf.a
 	rm -rf tests/unit/bin
 
-.PHONY: all deps unit standins check install uninstall clean
+.PHONY: all build-headers deps unit standins standins-test check install uninstall clean
 
 # ---------------------------------------------------------------------------------------------
 # The runbook. Settings come from ./config.mk (annotated example: share/config.mk); credentials
@@ -217,7 +234,8 @@ endif
 
 # The whole runbook on the local stack: stand-ins started, a sample Delta table of three dates
 # seeded, integration to validate run, the parity table printed, the stand-ins stopped.
-demo: all deps
+demo: deps
+	$(MAKE) --no-print-directory all
 	$(SHARE)/demo
 
 .PHONY: runbook-config integration iam stage export table load validate backfill forget grant
