@@ -76,7 +76,8 @@ install: all
 	install -m 644 man/man7/dbx2sf.7 $(DESTDIR)$(MANPREFIX)/man7/
 	mkdir -p $(DESTDIR)$(PREFIX)/share/dbx2sf/sql
 	install -m 644 Makefile share/config.mk share/*.jq $(DESTDIR)$(PREFIX)/share/dbx2sf/
-	install -m 755 share/dates share/iam-apply share/s3-notify share/s3-delete $(DESTDIR)$(PREFIX)/share/dbx2sf/
+	install -m 755 share/dates share/config-check share/iam-apply share/s3-notify share/s3-delete \
+		share/prune-runs $(DESTDIR)$(PREFIX)/share/dbx2sf/
 	install -m 644 share/sql/*.sql $(DESTDIR)$(PREFIX)/share/dbx2sf/sql/
 
 uninstall:
@@ -104,133 +105,162 @@ clean:
 
 -include config.mk
 
-# A step's output is written whole or not at all: to $@.tmp, renamed on success, removed on
-# failure (with the tool's exit status kept). Pipelines fail when any part of them fails.
+# A step's output is written whole or not at all: to a temporary name of its own run (the
+# shell's pid, so that a recipe orphaned by a killed make never renames another run's file),
+# renamed on success, removed on failure (with the tool's exit status kept). FRESH, a date
+# step's first line, makes the directory and sweeps temporaries that killed runs left behind.
+# Pipelines fail when any part of them fails.
 SHELL       := /bin/bash
 .SHELLFLAGS := -o pipefail -c
-WRITE        = >$@.tmp && mv $@.tmp $@ || { s=$$?; rm -f $@.tmp; exit $$s; }
+WRITE        = >$@.tmp.$$$$ && mv -f $@.tmp.$$$$ $@ || { s=$$?; rm -f $@.tmp.$$$$; exit $$s; }
+FRESH        = @mkdir -p $(@D) && rm -f $@.tmp.*
+
+# Every setting reaches the shell single-quoted: $(call q,$(X)).
+q = '$(subst ','\'',$(1))'
 
 # The tools: this tree's when built here, else the installed ones on PATH.
 TOOL    = $(if $(wildcard $(HERE)bin/$(1)),$(HERE)bin/$(1),$(1))
 SHARE  := $(if $(wildcard $(HERE)share/sql),$(HERE)share,$(patsubst %/,%,$(HERE)))
-SF      = $(call TOOL,sf-exec) $(if $(SF_CONNECTION),-c $(SF_CONNECTION))
-DBX     = $(call TOOL,dbx-exec) $(if $(DBX_PROFILE),-p $(DBX_PROFILE)) $(if $(DBX_WAREHOUSE),-w $(DBX_WAREHOUSE))
+SF      = $(call TOOL,sf-exec) $(if $(SF_CONNECTION),-c $(call q,$(SF_CONNECTION)))
+DBXOPT  = $(if $(DBX_PROFILE),-p $(call q,$(DBX_PROFILE))) $(if $(DBX_WAREHOUSE),-w $(call q,$(DBX_WAREHOUSE)))
+DBX     = $(call TOOL,dbx-exec) $(DBXOPT)
 STATE   = state/$(DATASET)
 ROLE_ARN = arn:aws:iam::$(AWS_ACCOUNT_ID):role/$(AWS_ROLE_NAME)
 LANDING_BUCKET = $(word 1,$(subst /, ,$(patsubst s3://%,%,$(LANDING))))
 LANDING_PREFIX = $(patsubst $(LANDING_BUCKET)/%,%,$(patsubst s3://%,%,$(LANDING)))
 
-# The dates: DATE=D, or FROM=D TO=D inclusive (checked by date(1): a bad date stops make).
-DATES = $(if $(DATE),$(DATE),$(if $(FROM),$(shell $(SHARE)/dates $(FROM) $(TO))))
-$(if $(FROM),$(if $(DATES),,$(error FROM=$(FROM) TO=$(TO): not a date range of YYYY-MM-DD)))
+# The dates: DATE=D, or FROM=D TO=D inclusive (share/dates: a bad range stops make, saying why).
+ifneq ($(FROM)$(TO),)
+DATES := $(shell $(SHARE)/dates $(call q,$(FROM)) $(call q,$(TO)) 2>&1)
+$(if $(filter 0,$(.SHELLSTATUS)),,$(error $(DATES)))
+else
+DATES := $(DATE)
+endif
 
+# Before any step: config.mk is here and every setting the goals need is well formed (share/
+# config-check names the setting, the value and the rule), so that a bad setting stops make
+# before anything is exported, created or written.
+CONFIG_VARS = SOURCE_TABLE DATE_COLUMN LANDING DATASET TARGET_FILE_SIZE TARGET_TABLE STAGE \
+	INTEGRATION AWS_ROLE_NAME AWS_ACCOUNT_ID DBX_PROFILE DBX_WAREHOUSE SF_CONNECTION \
+	READER_ROLE PIPE DATE FROM TO
 runbook-config:
 	@test -f config.mk || { echo "config.mk: missing here; start from $(SHARE)/config.mk" >&2; exit 78; }
+	@GOALS=$(call q,$(MAKECMDGOALS)) $(SHARE)/config-check $(foreach n,$(CONFIG_VARS),$(call q,$(n)=$($(n))))
 
 # 1. The storage integration, and what AWS must trust: Snowflake's IAM user and external id.
 integration: state/integration.jsonl
 state/integration.jsonl: | runbook-config
 	@mkdir -p state
-	$(SF) -D integration=$(INTEGRATION) -D role_arn=$(ROLE_ARN) -D landing=$(LANDING) \
+	$(SF) -D integration=$(call q,$(INTEGRATION)) -D role_arn=$(call q,$(ROLE_ARN)) -D landing=$(call q,$(LANDING)) \
 		-f $(SHARE)/sql/integration.sql $(WRITE)
 
 # 2. The role Snowflake assumes: trust policy and least-privilege read policy, as JSON; with
 #    APPLY=1 also applied through the IAM API.
 iam: state/iam-trust.json state/iam-read-policy.json
-	$(if $(filter 1,$(APPLY)),$(SHARE)/iam-apply $(AWS_ROLE_NAME) state/iam-trust.json state/iam-read-policy.json,@echo "iam: policies written to state/; make iam APPLY=1 applies them")
+	$(if $(filter 1,$(APPLY)),$(SHARE)/iam-apply $(call q,$(AWS_ROLE_NAME)) state/iam-trust.json state/iam-read-policy.json,@echo "iam: policies written to state/; make iam APPLY=1 applies them")
 state/iam-trust.json: state/integration.jsonl
 	jq -s -f $(SHARE)/iam-trust.jq $< $(WRITE)
 state/iam-read-policy.json: | runbook-config
 	@mkdir -p state
-	jq -n --arg bucket $(LANDING_BUCKET) --arg prefix $(LANDING_PREFIX)/$(DATASET) \
+	jq -n --arg bucket $(call q,$(LANDING_BUCKET)) --arg prefix $(call q,$(LANDING_PREFIX)/$(DATASET)) \
 		-f $(SHARE)/iam-read-policy.jq $(WRITE)
 
 # 3. The stage over the dataset's part of the landing zone.
 stage: state/$(DATASET)/stage.done
 state/$(DATASET)/stage.done: state/integration.jsonl
 	@mkdir -p $(STATE)
-	$(SF) -D stage=$(STAGE) -D integration=$(INTEGRATION) -D landing=$(LANDING) -D dataset=$(DATASET) \
-		-f $(SHARE)/sql/stage.sql >/dev/null && touch $@
+	$(SF) -D stage=$(call q,$(STAGE)) -D integration=$(call q,$(INTEGRATION)) -D landing=$(call q,$(LANDING)) \
+		-D dataset=$(call q,$(DATASET)) -f $(SHARE)/sql/stage.sql >/dev/null && touch $@
 
 # 4. Per date: export from Databricks to a fresh run directory, list the files and footers.
-export: $(foreach d,$(DATES),$(STATE)/$(d)/export.json)
+export: $(foreach d,$(DATES),$(STATE)/$(d)/export.json) | runbook-config
 $(STATE)/%/export.json: | runbook-config
-	@mkdir -p $(@D)
-	$(call TOOL,dbx-export) $(if $(DBX_PROFILE),-p $(DBX_PROFILE)) $(if $(DBX_WAREHOUSE),-w $(DBX_WAREHOUSE)) \
-		-s $(TARGET_FILE_SIZE) -k $(DATASET) -t $(SOURCE_TABLE) -c $(DATE_COLUMN) -d $* \
-		-o $(LANDING) $(WRITE)
+	$(FRESH)
+	$(call TOOL,dbx-export) $(DBXOPT) -s $(call q,$(TARGET_FILE_SIZE)) -k $(call q,$(DATASET)) \
+		-t $(call q,$(SOURCE_TABLE)) -c $(call q,$(DATE_COLUMN)) -d $(call q,$*) -o $(call q,$(LANDING)) $(WRITE)
 $(STATE)/%/files.jsonl: $(STATE)/%/export.json
+	$(FRESH)
 	$(call TOOL,s3-ls-parquet) "$$(jq -r .location $<)" $(WRITE)
 
 # 5. The target table, from the Parquet schema of a date's files (the first listed date's, or
-#    any date already listed).
+#    any date already listed). Made once: a later date's files never remake it, and no load
+#    waits on its timestamp (order-only), so a matched date is never loaded again because of it.
 SCHEMA_FILES = $(or $(firstword $(wildcard $(STATE)/*/files.jsonl)),$(STATE)/$(firstword $(DATES))/files.jsonl)
 table: state/$(DATASET)/table.done
-state/$(DATASET)/table.done: $(SCHEMA_FILES)
-	$(call TOOL,sf-copy) -d -i -p $(DATE_COLUMN) -k date -t $(TARGET_TABLE) $< | $(SF) -f - >/dev/null && touch $@
+state/$(DATASET)/table.done: | $(SCHEMA_FILES)
+	$(call TOOL,sf-copy) -d -i -p $(call q,$(DATE_COLUMN)) -k date -t $(call q,$(TARGET_TABLE)) $(SCHEMA_FILES) | \
+		$(SF) -f - >/dev/null && touch $@
 
 # 6. Per date: load exactly those files, atomically (DELETE + COPY in one transaction).
-load: $(foreach d,$(DATES),$(STATE)/$(d)/load.jsonl)
-$(STATE)/%/load.jsonl: $(STATE)/%/files.jsonl $(STATE)/table.done $(STATE)/stage.done
-	$(call TOOL,sf-copy) $(if $(SF_CONNECTION),-c $(SF_CONNECTION)) -p $(DATE_COLUMN) -k date \
-		-s "$(STAGE)=$(LANDING)/$(DATASET)/" -t $(TARGET_TABLE) $< $(WRITE)
+load: $(foreach d,$(DATES),$(STATE)/$(d)/load.jsonl) | runbook-config
+$(STATE)/%/load.jsonl: $(STATE)/%/files.jsonl | $(STATE)/table.done $(STATE)/stage.done
+	$(FRESH)
+	$(call TOOL,sf-copy) $(if $(SF_CONNECTION),-c $(call q,$(SF_CONNECTION))) -p $(call q,$(DATE_COLUMN)) -k date \
+		-s $(call q,$(STAGE)=$(LANDING)/$(DATASET)/) -t $(call q,$(TARGET_TABLE)) $< $(WRITE)
 
 # 7. Per date: profiles of source and target, compared with the footers. parity.jsonl exists
 #    only when every metric matched: it is the proof that the date is done.
-validate: $(foreach d,$(DATES),$(STATE)/$(d)/parity.jsonl)
+validate: $(foreach d,$(DATES),$(STATE)/$(d)/parity.jsonl) | runbook-config
 $(STATE)/%/source.jsonl: $(STATE)/%/files.jsonl
-	$(call TOOL,parity-check) -s spark -t $(SOURCE_TABLE) -p $(DATE_COLUMN) -d $* $< | $(DBX) -f - $(WRITE)
+	$(FRESH)
+	$(call TOOL,parity-check) -s spark -t $(call q,$(SOURCE_TABLE)) -p $(call q,$(DATE_COLUMN)) -d $(call q,$*) $< | \
+		$(DBX) -f - $(WRITE)
 $(STATE)/%/target.jsonl: $(STATE)/%/load.jsonl
-	$(call TOOL,parity-check) -s snowflake -t $(TARGET_TABLE) -p $(DATE_COLUMN) -d $* $(@D)/files.jsonl | $(SF) -f - $(WRITE)
+	$(FRESH)
+	$(call TOOL,parity-check) -s snowflake -t $(call q,$(TARGET_TABLE)) -p $(call q,$(DATE_COLUMN)) -d $(call q,$*) \
+		$(@D)/files.jsonl | $(SF) -f - $(WRITE)
 $(STATE)/%/parity.jsonl: $(STATE)/%/source.jsonl $(STATE)/%/target.jsonl $(STATE)/%/files.jsonl
-	$(call TOOL,parity-check) -p date $^ >$@.tmp && mv $@.tmp $@ || \
-		{ s=$$?; mv $@.tmp $(@D)/parity-failed.jsonl; cat $(@D)/parity-failed.jsonl >&2; exit $$s; }
+	$(FRESH)
+	$(call TOOL,parity-check) -p date $^ >$@.tmp.$$$$ && mv -f $@.tmp.$$$$ $@ || \
+		{ s=$$?; mv -f $@.tmp.$$$$ $(@D)/parity-failed.jsonl; cat $(@D)/parity-failed.jsonl >&2; exit $$s; }
 
-backfill: validate
+backfill: validate | runbook-config
 	@cat $(foreach d,$(DATES),$(STATE)/$(d)/parity.jsonl) | jq -r '[.partition, .status] | @tsv'
 
 # Forget a date's state, so that the next backfill exports it afresh (a new run directory).
-forget:
+forget: | runbook-config
 	rm -rf $(foreach d,$(DATES),$(STATE)/$(d))
 
 # 8. Read access for the consumers.
 grant: | runbook-config
-	$(SF) -D database=$(word 1,$(subst ., ,$(TARGET_TABLE))) -D schema=$(word 2,$(subst ., ,$(TARGET_TABLE))) \
-		-D table=$(TARGET_TABLE) -D role=$(READER_ROLE) -f $(SHARE)/sql/grant.sql >/dev/null
+	$(SF) -D database=$(call q,$(word 1,$(subst ., ,$(TARGET_TABLE)))) -D schema=$(call q,$(word 2,$(subst ., ,$(TARGET_TABLE)))) \
+		-D table=$(call q,$(TARGET_TABLE)) -D role=$(call q,$(READER_ROLE)) -f $(SHARE)/sql/grant.sql >/dev/null
 
 # 9. Optional continuous sync: a Snowpipe over the stage, fed by the bucket's object-created
 #    events. Its COPY takes the date from each file's path; the per-date loads stay the proof.
 pipe: state/$(DATASET)/pipe.jsonl
-state/$(DATASET)/pipe.jsonl: state/$(DATASET)/table.done state/$(DATASET)/stage.done
-	$(call TOOL,sf-copy) -P $(PIPE) -p $(DATE_COLUMN) -k date -s "$(STAGE)=$(LANDING)/$(DATASET)/" -t $(TARGET_TABLE) \
-		$(SCHEMA_FILES) | $(SF) -f - >/dev/null
-	$(SF) "DESC PIPE $(PIPE)" $(WRITE)
-	$(SHARE)/s3-notify $(LANDING_BUCKET) "$$(jq -r .notification_channel $@)" \
-		$(LANDING_PREFIX)/$(DATASET)/ dbx2sf-$(DATASET) || { s=$$?; rm -f $@; exit $$s; }
+state/$(DATASET)/pipe.jsonl: state/$(DATASET)/table.done state/$(DATASET)/stage.done | runbook-config
+	$(call TOOL,sf-copy) -P $(call q,$(PIPE)) -p $(call q,$(DATE_COLUMN)) -k date -s $(call q,$(STAGE)=$(LANDING)/$(DATASET)/) \
+		-t $(call q,$(TARGET_TABLE)) $(SCHEMA_FILES) | $(SF) -f - >/dev/null
+	$(SF) -D pipe=$(call q,$(PIPE)) "DESC PIPE <% pipe %>" $(WRITE)
+	$(SHARE)/s3-notify $(call q,$(LANDING_BUCKET)) "$$(jq -r .notification_channel $@)" \
+		$(call q,$(LANDING_PREFIX)/$(DATASET)/) $(call q,dbx2sf-$(DATASET)) || { s=$$?; rm -f $@; exit $$s; }
 
 # 10. Cleanup: drop the pipe (and its bucket notification), the stage and the integration, and
 #     delete the landed objects of the dates whose parity matched. Only with CONFIRM=yes;
 #     without it, say what would go. The target table stays: it is what was published.
-MATCHED = $(patsubst $(STATE)/%/parity.jsonl,%,$(wildcard $(STATE)/*/parity.jsonl))
+#     prune deletes only the superseded run directories of matched dates (those other than the
+#     one each date was proven from), under the same CONFIRM rule.
+MATCHED = $(patsubst %/parity.jsonl,%,$(wildcard $(STATE)/*/parity.jsonl))
+DATASET_URL = $(call q,$(LANDING)/$(DATASET))
 cleanup: | runbook-config
 ifeq ($(CONFIRM),yes)
-	-$(SHARE)/s3-notify -d $(LANDING_BUCKET) dbx2sf-$(DATASET)
-	$(SF) -D pipe=$(PIPE) -D stage=$(STAGE) -D integration=$(INTEGRATION) -f $(SHARE)/sql/cleanup.sql >/dev/null
+	-$(SHARE)/s3-notify -d $(call q,$(LANDING_BUCKET)) $(call q,dbx2sf-$(DATASET))
+	$(SF) -D pipe=$(call q,$(PIPE)) -D stage=$(call q,$(STAGE)) -D integration=$(call q,$(INTEGRATION)) \
+		-f $(SHARE)/sql/cleanup.sql >/dev/null
 	@for d in $(MATCHED); do \
-		jq -e -s 'length > 0 and all(.status == "match")' $(STATE)/$$d/parity.jsonl >/dev/null || continue; \
-		echo "cleanup: deleting $(LANDING)/$(DATASET)/date=$$d/" >&2; \
-		$(call TOOL,s3-ls-parquet) -a $(LANDING)/$(DATASET)/date=$$d/ | $(SHARE)/s3-delete || exit 1; \
-		touch $(STATE)/$$d/cleaned; \
+		$(SHARE)/prune-runs -l cleanup -a -y $(DATASET_URL) $$d && touch $$d/cleaned || exit 1; \
 	done
 	rm -f state/integration.jsonl $(STATE)/stage.done $(STATE)/pipe.jsonl
 else
 	@echo "cleanup: would drop pipe $(PIPE), stage $(STAGE), integration $(INTEGRATION)"
-	@for d in $(MATCHED); do \
-		jq -e -s 'length > 0 and all(.status == "match")' $(STATE)/$$d/parity.jsonl >/dev/null && \
-		echo "cleanup: would delete $(LANDING)/$(DATASET)/date=$$d/"; \
-	done; true
+	@$(SHARE)/prune-runs -l cleanup -a $(DATASET_URL) $(MATCHED) 2>&1
 	@echo "cleanup: nothing done; make cleanup CONFIRM=yes does it"
 endif
+
+prune: | runbook-config
+	@$(SHARE)/prune-runs $(if $(filter yes,$(CONFIRM)),-y) $(DATASET_URL) $(MATCHED)
+	$(if $(filter yes,$(CONFIRM)),,@echo "prune: nothing done; make prune CONFIRM=yes does it" >&2)
 
 # The whole runbook on the local stack: stand-ins started, a sample Delta table of three dates
 # seeded, integration to validate run, the parity table printed, the stand-ins stopped.
@@ -239,6 +269,6 @@ demo: deps
 	$(SHARE)/demo
 
 .PHONY: runbook-config integration iam stage export table load validate backfill forget grant
-.PHONY: pipe cleanup demo
+.PHONY: pipe cleanup prune demo
 .SECONDARY:
 
