@@ -52,8 +52,9 @@ target_counts() {
 @test "make -n shows the real commands of a step and runs nothing" {
 	run_split rb -n load DATE=$FROM
 	[ "$status" -eq 0 ]
-	[[ $output == *"dbx-export"*"-t main.default.rbtrips -c trip_date -d $FROM"* ]]
-	[[ $output == *"sf-copy"*"-p trip_date -k date"*"-t RB.PUBLIC.TRIPS"* ]]
+	# Every setting reaches the shell single-quoted.
+	[[ $output == *"dbx-export"*"-t 'main.default.rbtrips' -c 'trip_date' -d '$FROM'"* ]]
+	[[ $output == *"sf-copy"*"-p 'trip_date' -k date"*"-t 'RB.PUBLIC.TRIPS'"* ]]
 	[ ! -e "$WORK/state" ]
 	run_split rb -n backfill FROM=2025-10-31 TO=2025-10-30
 	[ "$status" -ne 0 ]
@@ -114,6 +115,73 @@ target_counts() {
 	new=$(jq -r .location "$WORK/state/trips/2025-10-02/export.json")
 	[ "$old" != "$new" ]
 	[ "$(target_counts)" = "$(printf '2025-10-01 3000\n2025-10-02 3000\n2025-10-03 3000')" ]
+}
+
+# The files of a date's state, as "name inode mtime" lines: a remade file has a new inode.
+state_stamp() { (cd "$WORK/state/trips/$1" && stat -c '%n %i %Y' export.json files.jsonl load.jsonl parity.jsonl); }
+
+@test "a forgotten date in a range backfill: only it is exported and loaded again, matched dates untouched" {
+	one=$(state_stamp 2025-10-01) three=$(state_stamp 2025-10-03)
+	table=$(stat -c '%i %Y' "$WORK/state/trips/table.done")
+	rb forget DATE=2025-10-02
+	sleep 1
+	run_split rb -j2 backfill FROM=$FROM TO=$TO
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -c 'match$')" -eq 3 ]
+	[ "$(state_stamp 2025-10-01)" = "$one" ]
+	[ "$(state_stamp 2025-10-03)" = "$three" ]
+	[ "$(stat -c '%i %Y' "$WORK/state/trips/table.done")" = "$table" ]
+	[ "$(target_counts)" = "$(printf '2025-10-01 3000\n2025-10-02 3000\n2025-10-03 3000')" ]
+}
+
+@test "prune: superseded run directories of a matched date are named, kept without CONFIRM, then deleted" {
+	proven=$(jq -r .location "$WORK/state/trips/2025-10-02/export.json")
+	runs() { s3-ls-parquet -a "s3://$BUCKET/landing/trips/date=2025-10-02/" | jq -r .url |
+		sed 's|^\(.*/run=[^/]*/\).*|\1|' | sort -u; }
+	[ "$(runs | wc -l)" -ge 3 ]
+	before=$(s3-ls-parquet -a "s3://$BUCKET/landing/" | jq -s length)
+	run_split rb prune
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"prune: would delete s3://$BUCKET/landing/trips/date=2025-10-02/run="* ]]
+	[[ $stderr != *"$proven"* ]]
+	[[ $stderr == *"nothing done"* ]]
+	[ "$(s3-ls-parquet -a "s3://$BUCKET/landing/" | jq -s length)" -eq "$before" ]
+	run_split rb prune CONFIRM=yes
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"prune: deleting s3://$BUCKET/landing/trips/date=2025-10-02/run="* ]]
+	[ "$(runs)" = "$proven" ]
+	# What the proof rests on is still there and still proves the date.
+	for d in 2025-10-01 2025-10-02 2025-10-03; do
+		[ "$(runs_of $d)" = "$(jq -r .location "$WORK/state/trips/$d/export.json")" ]
+	done
+	rm "$WORK/state/trips/2025-10-02/source.jsonl" "$WORK/state/trips/2025-10-02/parity.jsonl"
+	rb validate DATE=2025-10-02
+	[ "$(jq -r .status "$WORK/state/trips/2025-10-02/parity.jsonl")" = match ]
+}
+
+runs_of() { s3-ls-parquet -a "s3://$BUCKET/landing/trips/date=$1/" | jq -r .url | sed 's|^\(.*/run=[^/]*/\).*|\1|' | sort -u; }
+
+@test "make killed during an export: its orphaned recipe and the re-run never share a temporary file" {
+	rb forget DATE=2025-10-04
+	setsid make -C "$WORK" -f "$REPO/Makefile" --no-print-directory export DATE=2025-10-04 >/dev/null 2>&1 &
+	mk=$!
+	for _ in $(seq 100); do
+		ls "$WORK"/state/trips/2025-10-04/export.json.tmp.* >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	kill -KILL "$mk"
+	run_split rb export DATE=2025-10-04
+	[ "$status" -eq 0 ]
+	[[ $stderr != *"cannot stat"* ]]
+	# The orphan finishes on its own; whichever export renamed last, the file is whole.
+	for _ in $(seq 300); do
+		pgrep -f "2025-10-04/export.json.tmp" >/dev/null || break
+		sleep 0.2
+	done
+	jq -e '.location | test("date=2025-10-04/run=")' "$WORK/state/trips/2025-10-04/export.json"
+	[ -z "$(ls "$WORK"/state/trips/2025-10-04/*.tmp* 2>/dev/null)" ]
+	rb forget DATE=2025-10-04
+	s3-ls-parquet -a "s3://$BUCKET/landing/trips/date=2025-10-04/" | "$REPO/share/s3-delete"
 }
 
 @test "a row changed in the target after the load: parity fails, no parity.jsonl" {
