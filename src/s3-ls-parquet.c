@@ -22,7 +22,7 @@ struct file {
 	int rc;
 };
 
-static const struct s3 *s3;
+static struct s3 *s3;
 static const char *bucket;
 static int status;
 static long long band_min = 100LL << 20, band_max = 250LL << 20;
