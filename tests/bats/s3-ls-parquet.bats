@@ -174,17 +174,19 @@ teardown() {
 	[ -z "${proxy_pid:-}" ] || kill "$proxy_pid" 2>/dev/null || true
 }
 
-# The listing as S3 and moto send it (EncodingType url, keys encoded), and as gateways that ignore
-# encoding-type send it (raw keys; no EncodingType, or an empty one).
+# The listing as moto sends it (EncodingType url, keys encoded, a blank as %20), as S3 sends it
+# (a blank as '+'), and as gateways that ignore encoding-type send it (raw keys; no
+# EncodingType, or an empty one).
 list_via() {
 	case $1 in
 	s3) endpoint=$AWS_ENDPOINT_URL ;;
+	plus) start_faultproxy --plus-blanks; endpoint=$proxy_url ;;
 	*) start_faultproxy --ignore-encoding-type "$1"; endpoint=$proxy_url ;;
 	esac
 }
 
 @test "keys holding '+', '%XX', blanks, '=' and unicode: listed and read exactly, encoded or not" {
-	for mode in s3 absent empty; do
+	for mode in s3 plus absent empty; do
 		list_via $mode
 		AWS_ENDPOINT_URL=$endpoint run_split s3-ls-parquet "s3://$BUCKET/odd/"
 		echo "$mode: $stderr"
@@ -197,7 +199,7 @@ list_via() {
 }
 
 @test "odd keys with -F and -a: the names as stored, markers under an odd prefix still hidden" {
-	for mode in s3 absent empty; do
+	for mode in s3 plus absent empty; do
 		list_via $mode
 		AWS_ENDPOINT_URL=$endpoint run_split s3-ls-parquet -F "s3://$BUCKET/odd/"
 		[ "$status" -eq 0 ]
@@ -305,6 +307,33 @@ keys_under() { aws_cli s3api list-objects-v2 --bucket "$BUCKET" --prefix "$1" --
 	[ "$(jq -s length <<<"$output")" -eq $((n + 6)) ]
 	jq -e -s 'map(.key | sub(".*/run=r1/"; "")) | index("_SUCCESS") and index("_delta_log/x.json")' <<<"$output"
 	jq -e -s 'all(has("rows") | not)' <<<"$output"
+}
+
+@test "the hidden-path rule: any segment below the prefix beginning with '_' (not k=v) or '.', and *.crc" {
+	one="$SAMPLES/physical.parquet"
+	for k in part-0.parquet _c=1/part-1.parquet d=2/part-2.parquet \
+		_temporary/0/_temporary/attempt_1/part-0.parquet d=2/_temporary/part-9.parquet \
+		d=2/.spark-staging/part-8.parquet .hoodie/part-7.parquet d=2/part-3.parquet.crc \
+		d=2/_SUCCESS d=2/.part-2.parquet.crc; do
+		aws_cli s3 cp --quiet "$one" "s3://$BUCKET/hid/$k"
+	done
+	aws_cli s3api put-object --bucket "$BUCKET" --key hid/d=2/x/ >/dev/null	# a "folder"
+	run_split s3-ls-parquet "s3://$BUCKET/hid/"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .key <<<"$output" | sort | tr '\n' ' ')" = "hid/_c=1/part-1.parquet hid/d=2/part-2.parquet hid/part-0.parquet " ]
+	[ "$(jq -c .partition <<<"$output" | sort | tr '\n' ' ')" = '{"_c":"1"} {"d":"2"} {} ' ]
+	# Only what lies below the prefix counts: a hidden directory named in the prefix is listed.
+	run_split s3-ls-parquet "s3://$BUCKET/hid/_temporary/0/_temporary/attempt_1/"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .key <<<"$output")" = "hid/_temporary/0/_temporary/attempt_1/part-0.parquet" ]
+	# A prefix that ends inside a name: the rule applies from its last '/'.
+	run_split s3-ls-parquet -F "s3://$BUCKET/hid/_c"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .key <<<"$output")" = "hid/_c=1/part-1.parquet" ]
+	run_split s3-ls-parquet "s3://$BUCKET/hid/_t"
+	[ "$status" -eq 66 ]
+	run_split s3-ls-parquet -a "s3://$BUCKET/hid/"
+	[ "$(jq -s length <<<"$output")" -eq 11 ]
 }
 
 @test "files Spark wrote (INT96 and INT64 micros timestamps, decimals of each encoding, nested): as pyarrow reads them" {

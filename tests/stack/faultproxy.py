@@ -1,5 +1,5 @@
 """faultproxy.py --port P --upstream URL --fail N [--status 503] [--retry-after S] [--drop] [--tls CERT,KEY]
-    [--ignore-encoding-type absent|empty] [--bucket-region R [--redirect permanent|malformed|headerless]]:
+    [--ignore-encoding-type absent|empty] [--plus-blanks] [--bucket-region R [--redirect permanent|malformed|headerless]]:
 an HTTP proxy for the retry tests. The first N requests get an S3-style error response (or, with
 --drop, a closed connection and no response); the rest are forwarded to the upstream unchanged
 (path, query and headers byte for byte, so SigV4 signatures stay valid). Prints the number of
@@ -12,6 +12,8 @@ Two S3 behaviours moto does not have:
 its listing holds the raw keys (XML-escaped only) and no EncodingType element (absent), or an
 empty one (empty). The request still goes to moto, which encodes; the proxy undoes exactly that
 encoding in Key, Prefix, StartAfter, Delimiter and CommonPrefixes' Prefix and drops EncodingType.
+--plus-blanks re-encodes those names as S3 itself does, a blank as '+' (moto's urllib quote
+sends %20), keeping EncodingType url.
 
 --bucket-region R models a bucket that lives in region R: a request signed for another region
 (the SigV4 credential scope) is answered as S3 answers it, and not forwarded; a request signed
@@ -37,6 +39,7 @@ ap.add_argument("--drop", action="store_true")
 ap.add_argument("--count-file")
 ap.add_argument("--tls")
 ap.add_argument("--ignore-encoding-type", choices=("absent", "empty"))
+ap.add_argument("--plus-blanks", action="store_true")
 ap.add_argument("--bucket-region")
 ap.add_argument("--redirect", choices=("permanent", "malformed", "headerless"), default="permanent")
 args = ap.parse_args()
@@ -52,6 +55,9 @@ def unencoded_listing(data):
     """A ListObjects(V2) body as a gateway that ignores encoding-type=url sends it."""
     if b"<ListBucketResult" not in data or b"<EncodingType>url</EncodingType>" not in data:
         return data
+    if args.plus_blanks:
+        return ENCODED.sub(lambda m: b"<%s>%s</%s>" % (m[1], urllib.parse.quote_plus(
+            urllib.parse.unquote(m[2].decode(), errors="strict"), safe="/").encode(), m[1]), data)
     data = data.replace(b"<EncodingType>url</EncodingType>",
                         b"" if args.ignore_encoding_type == "absent" else b"<EncodingType></EncodingType>")
     return ENCODED.sub(lambda m: b"<%s>%s</%s>" % (m[1], escape(urllib.parse.unquote_plus(
@@ -104,7 +110,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         c.endheaders(body)
         r = c.getresponse()
         data = r.read()
-        if args.ignore_encoding_type and r.status == 200:
+        if (args.ignore_encoding_type or args.plus_blanks) and r.status == 200:
             data = unencoded_listing(data)
         self.send_response(r.status)
         for k, v in r.getheaders():
