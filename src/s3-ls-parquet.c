@@ -22,7 +22,7 @@ struct file {
 	int rc;
 };
 
-static const struct s3 *s3;
+static struct s3 *s3;
 static const char *bucket;
 static int status;
 static long long band_min = 100LL << 20, band_max = 250LL << 20;
@@ -35,8 +35,9 @@ usage(void)
 }
 
 /* Spark, Hadoop and Databricks leave markers, checksums and logs beside the data files. Hidden
- * as Spark's file index hides them: a path segment (below the listed prefix) beginning with '.',
- * or with '_' unless it is a k=v partition directory; and Hadoop's .crc checksums. */
+ * as Spark's file index hides them: a path segment (of the key from skip, the prefix's last '/')
+ * beginning with '.', or with '_' unless it holds '=' (a k=v partition directory); and Hadoop's
+ * .crc checksums and "folder/" placeholders. s3-ls-parquet(1) states this rule: keep them alike. */
 static int
 is_data_file(const struct s3_object *o, size_t skip)
 {

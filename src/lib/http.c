@@ -31,7 +31,8 @@ http_resp_free(struct http_resp *r)
 	free(r->content_type);
 	free(r->content_range);
 	free(r->retry_after);
-	r->content_type = r->content_range = r->retry_after = NULL;
+	free(r->amz_bucket_region);
+	r->content_type = r->content_range = r->retry_after = r->amz_bucket_region = NULL;
 }
 
 static void
@@ -41,7 +42,8 @@ resp_reset(struct http_resp *r)
 	free(r->content_type);
 	free(r->content_range);
 	free(r->retry_after);
-	r->content_type = r->content_range = r->retry_after = NULL;
+	free(r->amz_bucket_region);
+	r->content_type = r->content_range = r->retry_after = r->amz_bucket_region = NULL;
 	r->status = 0;
 	r->err[0] = '\0';
 }
@@ -61,6 +63,7 @@ on_header(char *p, size_t size, size_t n, void *arg)
 		{ "content-type:", offsetof(struct http_resp, content_type) },
 		{ "content-range:", offsetof(struct http_resp, content_range) },
 		{ "retry-after:", offsetof(struct http_resp, retry_after) },
+		{ "x-amz-bucket-region:", offsetof(struct http_resp, amz_bucket_region) },
 	};
 	struct http_resp *r = arg;
 	size_t len = size * n, i, k;

@@ -25,6 +25,7 @@ struct http_resp {
 	char *content_type;		/* NULL when absent */
 	char *content_range;
 	char *retry_after;
+	char *amz_bucket_region;	/* S3's x-amz-bucket-region */
 	char err[256];			/* with a non-zero http_do return: one line naming what failed */
 };
 

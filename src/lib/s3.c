@@ -1,4 +1,5 @@
 /* s3.c: S3 addressing, signing, listing and error bodies. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ s3_open(struct s3 *s, char *err, size_t errlen)
 		 * sub-domains, so address it by path, as the AWS CLI does for such endpoints. */
 		s->endpoint = ep;
 		s->path_style = 1;
+		s->endpoint_custom = 1;
 	} else {
 		s->endpoint = esprintf("https://s3.%s.amazonaws.com", s->creds.region);
 	}
@@ -132,6 +134,47 @@ s3_error(const struct http_resp *r, const char *what, char *err, size_t errlen)
 	return ex;
 }
 
+char *
+s3_redirect_region_dup(const struct http_resp *r)
+{
+	static const char *codes[] = {
+		"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException",
+	};
+	const char *end = r->body.p + r->body.len;
+	char *code = r->body.p ? xml_text(r->body.p, end, "Code", NULL) : NULL;
+	char *region = NULL;
+	size_t i;
+	int wrong = r->status == 301 || r->status == 307;
+
+	for (i = 0; code && i < sizeof codes / sizeof codes[0]; i++)
+		wrong |= strcmp(code, codes[i]) == 0;
+	free(code);
+	if (!wrong)
+		return NULL;
+	if (r->amz_bucket_region)
+		region = estrdup(r->amz_bucket_region);
+	else if (r->body.p)
+		region = xml_text(r->body.p, end, "Region", NULL);
+	/* It goes into a host name and the credential scope: letters, digits and '-' only. */
+	if (region && (!*region || strlen(region) > 32 || region[strspn(region,
+	    "abcdefghijklmnopqrstuvwxyz0123456789-")])) {
+		free(region);
+		region = NULL;
+	}
+	return region;
+}
+
+void
+s3_region_set(struct s3 *s, const char *region)
+{
+	free(s->creds.region);
+	s->creds.region = estrdup(region);
+	if (!s->endpoint_custom) {
+		free(s->endpoint);
+		s->endpoint = esprintf("https://s3.%s.amazonaws.com", region);
+	}
+}
+
 static void
 xml_unescape(struct buf *b, const char *p, const char *end)
 {
@@ -219,40 +262,48 @@ xml_text(const char *p, const char *end, const char *tag, const char **next)
 	return NULL;
 }
 
-/* ListObjectsV2 with encoding-type=url returns keys percent-encoded: undo that. */
+static int
+hexval(int c)
+{
+	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
+}
+
+/* S3 URL-encodes the names in a listing asked for with encoding-type=url as a form would (a
+ * blank as '+'), and says so with <EncodingType>url</EncodingType>; botocore decodes them with
+ * unquote_plus. NULL when s is no such encoding (a bad or NUL escape): a name is exact bytes or
+ * nothing, never a guess. */
 static char *
 url_decode(const char *s)
 {
 	char *out = emalloc(strlen(s) + 1), *o = out;
 
 	for (; *s; s++) {
-		if (*s == '%' && s[1] && s[2]) {
-			char hex[3] = { s[1], s[2], 0 }, *end;
-			long v = strtol(hex, &end, 16);
-
-			if (*end == '\0') {
-				*o++ = (char)v;
-				s += 2;
-				continue;
+		if (*s == '%') {
+			if (!isxdigit((unsigned char)s[1]) || !isxdigit((unsigned char)s[2]) ||
+			    (s[1] == '0' && s[2] == '0')) {
+				free(out);
+				return NULL;
 			}
+			*o++ = (char)(hexval(s[1]) << 4 | hexval(s[2]));
+			s += 2;
+		} else {
+			*o++ = *s == '+' ? ' ' : *s;
 		}
-		*o++ = *s == '+' ? ' ' : *s;
 	}
 	*o = '\0';
 	return out;
 }
 
 int
-s3_list_page(const struct s3 *s, const char *bucket, const char *prefix, const char *token,
+s3_list_page(struct s3 *s, const char *bucket, const char *prefix, const char *token,
     struct s3_page *pg, char *err, size_t errlen)
 {
 	struct buf q = {0};
-	struct http_req req = {0};
 	struct http_resp r = {0};
-	char *enc, *url, *what, *trunc;
+	char *enc, *url = NULL, *what, *trunc, *enctype, *echoed, *region;
 	const char *p, *end, *next;
-	size_t cap = 0;
-	int rc;
+	size_t cap = 0, plen = strlen(prefix);
+	int rc, encoded, followed = 0;
 
 	memset(pg, 0, sizeof *pg);
 	/* Parameters in canonical (sorted) order and encoding: what is sent is what is signed. */
@@ -267,22 +318,37 @@ s3_list_page(const struct s3 *s, const char *bucket, const char *prefix, const c
 		buf_printf(&q, "&prefix=%s", enc);
 		free(enc);
 	}
-	url = s3_request_url(s, bucket, NULL, q.p);
 	what = esprintf("s3://%s/%s", bucket, prefix);
-	req.method = "GET";
-	req.url = url;
-	req.what = what;
-	req.idempotent = 1;
-	req.headers = s3_sign(s, "GET", url, NULL, "", 0);
-	rc = http_do(&req, &r);
-	curl_slist_free_all(req.headers);
-	if (rc) {
-		snprintf(err, errlen, "%s", r.err);
-		goto out;
-	}
-	if (r.status != 200) {
-		rc = s3_error(&r, what, err, errlen);
-		goto out;
+	for (;;) {
+		struct http_req req = {0};
+
+		url = s3_request_url(s, bucket, NULL, q.p);
+		req.method = "GET";
+		req.url = url;
+		req.what = what;
+		req.idempotent = 1;
+		req.headers = s3_sign(s, "GET", url, NULL, "", 0);
+		rc = http_do(&req, &r);
+		curl_slist_free_all(req.headers);
+		if (rc) {
+			snprintf(err, errlen, "%s", r.err);
+			goto out;
+		}
+		if (r.status == 200)
+			break;
+		region = followed ? NULL : s3_redirect_region_dup(&r);
+		if (!region || strcmp(region, s->creds.region) == 0) {
+			free(region);
+			rc = s3_error(&r, what, err, errlen);
+			goto out;
+		}
+		progress("%s: the bucket is in %s, not %s: following", what, region, s->creds.region);
+		s3_region_set(s, region);
+		free(region);
+		free(url);
+		http_resp_free(&r);
+		memset(&r, 0, sizeof r);
+		followed = 1;
 	}
 	p = r.body.p;
 	end = p + r.body.len;
@@ -290,6 +356,25 @@ s3_list_page(const struct s3 *s, const char *bucket, const char *prefix, const c
 		snprintf(err, errlen, "%s: unexpected ListObjectsV2 response", what);
 		rc = EX_PROTOCOL;
 		goto out;
+	}
+	/* S3 and moto echo encoding-type=url; S3-compatible stores that ignore it send raw names and
+	 * no (or an empty) EncodingType, and decoding those would turn "a+b" into "a b". Of the
+	 * encoded elements (Key, Prefix, StartAfter, Delimiter; not the continuation tokens) we
+	 * send no start-after or delimiter. */
+	enctype = xml_text(p, end, "EncodingType", NULL);
+	encoded = enctype && strcmp(enctype, "url") == 0;
+	free(enctype);
+	if ((echoed = xml_text(p, end, "Prefix", NULL))) {
+		char *dec = encoded ? url_decode(echoed) : estrdup(echoed);
+		int same = dec && strcmp(dec, prefix) == 0;
+
+		free(dec);
+		free(echoed);
+		if (!same) {
+			snprintf(err, errlen, "%s: the listing names another prefix", what);
+			rc = EX_PROTOCOL;
+			goto out;
+		}
 	}
 	while ((p = strstr(p, "<Contents>")) && p < end) {
 		const char *ce = strstr(p, "</Contents>");
@@ -316,8 +401,19 @@ s3_list_page(const struct s3 *s, const char *bucket, const char *prefix, const c
 			rc = EX_PROTOCOL;
 			goto out;
 		}
-		o->key = url_decode(key);
+		o->key = encoded ? url_decode(key) : estrdup(key);
 		o->size = strtoll(size, NULL, 10);
+		free(size);
+		pg->n++;
+		/* A name we could not take exactly, or one S3 would never list under this prefix. */
+		if (!o->key || strncmp(o->key, prefix, plen) != 0) {
+			snprintf(err, errlen, "%s: the listing holds a key %s: %s", what,
+			    o->key ? "outside the prefix" : "with a bad %-escape", key);
+			free(key);
+			rc = EX_PROTOCOL;
+			goto out;
+		}
+		free(key);
 		o->etag = xml_text(p, ce, "ETag", NULL);
 		o->last_modified = xml_text(p, ce, "LastModified", NULL);
 		if (o->etag && o->etag[0] == '"') {
@@ -327,9 +423,6 @@ s3_list_page(const struct s3 *s, const char *bucket, const char *prefix, const c
 			if (n > 1 && o->etag[n - 2] == '"')
 				o->etag[n - 2] = '\0';
 		}
-		free(key);
-		free(size);
-		pg->n++;
 		p = ce;
 	}
 	trunc = xml_text(r.body.p, end, "IsTruncated", &next);

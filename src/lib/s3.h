@@ -9,6 +9,7 @@ struct s3 {
 	struct aws_creds creds;
 	char *endpoint;		/* scheme://host[:port], no trailing slash */
 	int path_style;		/* bucket in the path, not in the host name */
+	int endpoint_custom;	/* AWS_ENDPOINT_URL[_S3]: kept when the region changes */
 };
 
 struct s3_object {
@@ -38,10 +39,23 @@ char *s3_request_url(const struct s3 *, const char *bucket, const char *key, con
 struct curl_slist *s3_sign(const struct s3 *, const char *method, const char *url,
     struct curl_slist *extra, const void *body, size_t bodylen);
 
-/* One ListObjectsV2 page (up to 1000 keys). 0, or a sysexits code with err set. */
-int s3_list_page(const struct s3 *, const char *bucket, const char *prefix, const char *token,
+/* One ListObjectsV2 page (up to 1000 keys), keys exactly as stored: decoded only when the
+ * response says <EncodingType>url</EncodingType>. A bucket in another region is followed once,
+ * as the AWS CLI does: the connection is switched to that region (s3_region_set) and the page
+ * asked again, said on stderr with -v. 0, or a sysexits code with err set (EX_CONFIG for a
+ * wrong region that cannot be followed). */
+int s3_list_page(struct s3 *, const char *bucket, const char *prefix, const char *token,
     struct s3_page *, char *err, size_t errlen);
 void s3_page_free(struct s3_page *);
+
+/* The region S3 names in an answer to a request signed for the wrong one, as botocore's
+ * S3RegionRedirectorv2 reads it: a 301/307, PermanentRedirect, AuthorizationHeaderMalformed or
+ * IllegalLocationConstraintException, with the region in x-amz-bucket-region or else in the
+ * body's <Region>. Malloc'd; NULL when the answer is not such, or names no plausible region. */
+char *s3_redirect_region_dup(const struct http_resp *);
+
+/* Sign for region from now on; AWS's own endpoint moves to that region, a custom one stays. */
+void s3_region_set(struct s3 *, const char *region);
 
 /* For a response that is not a success: "Code: Message" from S3's XML error body and the exit
  * code it deserves (66 no such bucket/key, 77 refused, 76 anything unexpected). */

@@ -18,7 +18,17 @@ setup_file() {
 		aws_cli s3 cp --quiet "$BATS_FILE_TMPDIR/empty" "s3://$BUCKET/ds/date=2025-11-15/run=r1/$marker"
 	done
 	aws_cli s3 cp --recursive --quiet --exclude '*.jsonl' "$SAMPLES/corrupt" "s3://$BUCKET/bad/"
+	# Keys whose bytes URL-decoding would change: '+', '%XX' look-alikes, blanks, '=', unicode.
+	for k in $ODD_KEYS; do
+		aws_cli s3 cp --quiet "$SAMPLES/physical.parquet" "s3://$BUCKET/odd/${k//@/ }"
+	done
+	aws_cli s3 cp --quiet "$BATS_FILE_TMPDIR/empty" "s3://$BUCKET/odd/100%41/_SUCCESS"
 }
+
+# '@' stands for a blank (the list is word-split).
+ODD_KEYS='a+b/c.parquet 100%41.parquet 100%41/part-0.parquet pct%25.parquet plus%2B.parquet
+with@space/x.parquet k=v@w/é@日本.parquet'
+odd_keys() { for k in $ODD_KEYS; do echo "${1-}${k//@/ }"; done | LC_ALL=C sort; }
 
 teardown_file() {
 	aws_cli s3 rb --force "s3://$BUCKET" >/dev/null 2>&1 || true
@@ -164,6 +174,87 @@ teardown() {
 	[ -z "${proxy_pid:-}" ] || kill "$proxy_pid" 2>/dev/null || true
 }
 
+# The listing as moto sends it (EncodingType url, keys encoded, a blank as %20), as S3 sends it
+# (a blank as '+'), and as gateways that ignore encoding-type send it (raw keys; no
+# EncodingType, or an empty one).
+list_via() {
+	case $1 in
+	s3) endpoint=$AWS_ENDPOINT_URL ;;
+	plus) start_faultproxy --plus-blanks; endpoint=$proxy_url ;;
+	*) start_faultproxy --ignore-encoding-type "$1"; endpoint=$proxy_url ;;
+	esac
+}
+
+@test "keys holding '+', '%XX', blanks, '=' and unicode: listed and read exactly, encoded or not" {
+	for mode in s3 plus absent empty; do
+		list_via $mode
+		AWS_ENDPOINT_URL=$endpoint run_split s3-ls-parquet "s3://$BUCKET/odd/"
+		echo "$mode: $stderr"
+		[ "$status" -eq 0 ]
+		[ "$(jq -r .key <<<"$output" | LC_ALL=C sort)" = "$(odd_keys odd/)" ]
+		jq -e -s 'length == 7 and all(.rows == 5)' <<<"$output"
+		jq -e -s 'map(select(.key == "odd/k=v w/é 日本.parquet")) | .[0].partition == {"k": "v w"}' <<<"$output"
+		[ -z "${proxy_pid:-}" ] || { kill "$proxy_pid"; proxy_pid=; }
+	done
+}
+
+@test "odd keys with -F and -a: the names as stored, markers under an odd prefix still hidden" {
+	for mode in s3 plus absent empty; do
+		list_via $mode
+		AWS_ENDPOINT_URL=$endpoint run_split s3-ls-parquet -F "s3://$BUCKET/odd/"
+		[ "$status" -eq 0 ]
+		[ "$(jq -r .key <<<"$output" | LC_ALL=C sort)" = "$(odd_keys odd/)" ]
+		AWS_ENDPOINT_URL=$endpoint run_split s3-ls-parquet -a "s3://$BUCKET/odd/"
+		[ "$status" -eq 0 ]
+		[ "$(jq -r .key <<<"$output" | LC_ALL=C sort)" = "$( (odd_keys odd/; echo 'odd/100%41/_SUCCESS') | LC_ALL=C sort)" ]
+		# The prefix itself holds '%41': _SUCCESS below it is a marker, not data.
+		AWS_ENDPOINT_URL=$endpoint run_split s3-ls-parquet "s3://$BUCKET/odd/100%41/"
+		[ "$status" -eq 0 ]
+		[ "$output" != "" ]
+		[ "$(jq -r .key <<<"$output")" = "odd/100%41/part-0.parquet" ]
+		[ -z "${proxy_pid:-}" ] || { kill "$proxy_pid"; proxy_pid=; }
+	done
+}
+
+# How many objects botocore lists under a prefix: an oracle apart from the tool under test.
+keys_under() { aws_cli s3api list-objects-v2 --bucket "$BUCKET" --prefix "$1" --output json | jq '.Contents | length'; }
+
+@test "make cleanup's pipe, -a into s3-delete, leaves no odd key behind, encoded or not" {
+	for mode in s3 absent; do
+		aws_cli s3 cp --recursive --quiet "s3://$BUCKET/odd/" "s3://$BUCKET/del-$mode/"
+		[ "$(keys_under "del-$mode/")" -eq 8 ]
+		list_via $mode
+		AWS_ENDPOINT_URL=$endpoint s3-ls-parquet -a "s3://$BUCKET/del-$mode/" | "$REPO/share/s3-delete"
+		[ "$(keys_under "del-$mode/")" -eq 0 ]
+		[ -z "${proxy_pid:-}" ] || { kill "$proxy_pid"; proxy_pid=; }
+	done
+}
+
+@test "a bucket in another region: followed once, re-signed for it, said with -v" {
+	direct=$(s3-ls-parquet "s3://$BUCKET/ds/")
+	for how in permanent malformed; do
+		start_faultproxy --bucket-region eu-west-1 --redirect $how
+		AWS_REGION=us-east-1 AWS_ENDPOINT_URL=$proxy_url run_split s3-ls-parquet -v "s3://$BUCKET/ds/"
+		echo "$how: $stderr"
+		[ "$status" -eq 0 ]
+		[ "$output" = "$direct" ]
+		[ "$(grep -c "s3://$BUCKET/ds/: the bucket is in eu-west-1, not us-east-1: following" <<<"$stderr")" -eq 1 ]
+		# One refused listing, then the listing and every footer read signed for eu-west-1.
+		[ "$(cat "$BATS_TEST_TMPDIR/count")" -eq $(( $(wc -l <<<"$direct") + 2 )) ]
+		kill "$proxy_pid"; proxy_pid=
+	done
+}
+
+@test "a wrong region that cannot be followed: one line with S3's reason, exit 78" {
+	start_faultproxy --bucket-region eu-west-1 --redirect headerless
+	AWS_REGION=us-east-1 AWS_ENDPOINT_URL=$proxy_url run_split s3-ls-parquet "s3://$BUCKET/ds/"
+	[ "$status" -eq 78 ]
+	[ "$output" = "" ]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	[[ $stderr == "s3-ls-parquet: s3://$BUCKET/ds/: PermanentRedirect: The bucket you are attempting"* ]]
+	[ "$(cat "$BATS_TEST_TMPDIR/count")" -eq 1 ]
+}
+
 @test "throttled (503 SlowDown with Retry-After) then served: retried, same output as without" {
 	start_faultproxy --fail 3 --status 503 --retry-after 0
 	AWS_ENDPOINT_URL=$proxy_url run_split s3-ls-parquet -v "s3://$BUCKET/ds/"
@@ -216,6 +307,33 @@ teardown() {
 	[ "$(jq -s length <<<"$output")" -eq $((n + 6)) ]
 	jq -e -s 'map(.key | sub(".*/run=r1/"; "")) | index("_SUCCESS") and index("_delta_log/x.json")' <<<"$output"
 	jq -e -s 'all(has("rows") | not)' <<<"$output"
+}
+
+@test "the hidden-path rule: any segment below the prefix beginning with '_' (not k=v) or '.', and *.crc" {
+	one="$SAMPLES/physical.parquet"
+	for k in part-0.parquet _c=1/part-1.parquet d=2/part-2.parquet \
+		_temporary/0/_temporary/attempt_1/part-0.parquet d=2/_temporary/part-9.parquet \
+		d=2/.spark-staging/part-8.parquet .hoodie/part-7.parquet d=2/part-3.parquet.crc \
+		d=2/_SUCCESS d=2/.part-2.parquet.crc; do
+		aws_cli s3 cp --quiet "$one" "s3://$BUCKET/hid/$k"
+	done
+	aws_cli s3api put-object --bucket "$BUCKET" --key hid/d=2/x/ >/dev/null	# a "folder"
+	run_split s3-ls-parquet "s3://$BUCKET/hid/"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .key <<<"$output" | sort | tr '\n' ' ')" = "hid/_c=1/part-1.parquet hid/d=2/part-2.parquet hid/part-0.parquet " ]
+	[ "$(jq -c .partition <<<"$output" | sort | tr '\n' ' ')" = '{"_c":"1"} {"d":"2"} {} ' ]
+	# Only what lies below the prefix counts: a hidden directory named in the prefix is listed.
+	run_split s3-ls-parquet "s3://$BUCKET/hid/_temporary/0/_temporary/attempt_1/"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .key <<<"$output")" = "hid/_temporary/0/_temporary/attempt_1/part-0.parquet" ]
+	# A prefix that ends inside a name: the rule applies from its last '/'.
+	run_split s3-ls-parquet -F "s3://$BUCKET/hid/_c"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .key <<<"$output")" = "hid/_c=1/part-1.parquet" ]
+	run_split s3-ls-parquet "s3://$BUCKET/hid/_t"
+	[ "$status" -eq 66 ]
+	run_split s3-ls-parquet -a "s3://$BUCKET/hid/"
+	[ "$(jq -s length <<<"$output")" -eq 11 ]
 }
 
 @test "files Spark wrote (INT96 and INT64 micros timestamps, decimals of each encoding, nested): as pyarrow reads them" {
