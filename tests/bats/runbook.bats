@@ -121,14 +121,15 @@ target_counts() {
 state_stamp() { (cd "$WORK/state/trips/$1" && stat -c '%n %i %Y' export.json files.jsonl load.jsonl parity.jsonl); }
 
 @test "a forgotten date in a range backfill: only it is exported and loaded again, matched dates untouched" {
-	one=$(state_stamp 2025-10-01) three=$(state_stamp 2025-10-03)
+	two=$(state_stamp 2025-10-02) three=$(state_stamp 2025-10-03)
 	table=$(stat -c '%i %Y' "$WORK/state/trips/table.done")
-	rb forget DATE=2025-10-02
+	# The first date: the table was made from its files, and must not be made again.
+	rb forget DATE=2025-10-01
 	sleep 1
 	run_split rb -j2 backfill FROM=$FROM TO=$TO
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$output" | grep -c 'match$')" -eq 3 ]
-	[ "$(state_stamp 2025-10-01)" = "$one" ]
+	[ "$(state_stamp 2025-10-02)" = "$two" ]
 	[ "$(state_stamp 2025-10-03)" = "$three" ]
 	[ "$(stat -c '%i %Y' "$WORK/state/trips/table.done")" = "$table" ]
 	[ "$(target_counts)" = "$(printf '2025-10-01 3000\n2025-10-02 3000\n2025-10-03 3000')" ]
@@ -138,7 +139,7 @@ state_stamp() { (cd "$WORK/state/trips/$1" && stat -c '%n %i %Y' export.json fil
 	proven=$(jq -r .location "$WORK/state/trips/2025-10-02/export.json")
 	runs() { s3-ls-parquet -a "s3://$BUCKET/landing/trips/date=2025-10-02/" | jq -r .url |
 		sed 's|^\(.*/run=[^/]*/\).*|\1|' | sort -u; }
-	[ "$(runs | wc -l)" -ge 3 ]
+	[ "$(runs | wc -l)" -ge 2 ]
 	before=$(s3-ls-parquet -a "s3://$BUCKET/landing/" | jq -s length)
 	run_split rb prune
 	[ "$status" -eq 0 ]
