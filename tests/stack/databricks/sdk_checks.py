@@ -148,7 +148,8 @@ def run(check, base, pat, wh, sp_id, sp_secret, tokens_path):
     seen = [r.result.chunk_index]
     while i is not None:
         c = w.statement_execution.get_statement_result_chunk_n(r.statement_id, i)
-        same_shape("chunk %d" % i, sql.ResultData, rec.last()) if i == 1 else None
+        if i == 1:
+            same_shape("chunk 1", sql.ResultData, rec.last())
         seen.append(c.chunk_index)
         rows += c.data_array or []
         i = c.next_chunk_index
@@ -202,7 +203,8 @@ def run(check, base, pat, wh, sp_id, sp_secret, tokens_path):
     i = links[-1].next_chunk_index if links else None
     while i is not None:
         c = w.statement_execution.get_statement_result_chunk_n(r.statement_id, i)
-        same_shape("external chunk %d" % i, sql.ResultData, rec.last()) if i == 1 else None
+        if i == 1:
+            same_shape("external chunk 1", sql.ResultData, rec.last())
         links += c.external_links
         i = c.external_links[-1].next_chunk_index
     data = []
