@@ -33,6 +33,9 @@ import sparkenv  # noqa: E402
 INLINE_LIMIT = 25 * 1024 * 1024
 EXTERNAL_DEFAULT_BYTE_LIMIT = 100 * 1024 ** 3
 LINK_TTL = 15 * 60
+# What GET /.well-known/databricks-config reports unless tokens.json says otherwise.
+WORKSPACE_ID = "1234567890123456"
+ACCOUNT_ID = "00000000-0000-4000-8000-00000000d8c5"
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED", "CLOSED")
 # Documented Databricks SQL configuration parameters (SET is allowed for these only).
 WAREHOUSE_PARAMS = ("ANSI_MODE", "ENABLE_PHOTON", "LEGACY_TIME_PARSER_POLICY",
@@ -580,7 +583,9 @@ class App:
             t = {}
         return {"pats": list(t.get("pats", [])), "oauth_clients": dict(t.get("oauth_clients", {})),
                 "warehouses": list(t.get("warehouses", [])),
-                "oauth_ttl_seconds": int(t.get("oauth_ttl_seconds", 3600))}
+                "oauth_ttl_seconds": int(t.get("oauth_ttl_seconds", 3600)),
+                "workspace_id": str(t.get("workspace_id", WORKSPACE_ID)),
+                "account_id": str(t.get("account_id", ACCOUNT_ID))}
 
     # -- WSGI
 
@@ -613,12 +618,22 @@ class App:
             return self.presigned(req)
         if path == "/oidc/v1/token" and method == "POST":
             return self.oauth_token(req)
+        if path == "/.well-known/databricks-config" and method == "GET":
+            # Host metadata (unauthenticated): where this host's OIDC lives and which
+            # workspace/account it is.  The SDKs append /.well-known/oauth-authorization-server
+            # to oidc_endpoint to find the token endpoint.
+            t = self.tokens()
+            return json_response({"oidc_endpoint": req.host_url.rstrip("/") + "/oidc",
+                                  "account_id": t["account_id"],
+                                  "workspace_id": t["workspace_id"], "cloud": "AWS"})
         if path == "/oidc/.well-known/oauth-authorization-server" and method == "GET":
             base = req.host_url.rstrip("/")
             return json_response({"issuer": base + "/oidc",
                                   "authorization_endpoint": base + "/oidc/v1/authorize",
                                   "token_endpoint": base + "/oidc/v1/token",
                                   "grant_types_supported": ["client_credentials"],
+                                  "token_endpoint_auth_methods_supported":
+                                      ["client_secret_basic", "client_secret_post"],
                                   "scopes_supported": ["all-apis"]})
         if path.startswith("/api/"):
             self.authenticate(req)

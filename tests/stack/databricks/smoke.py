@@ -5,7 +5,8 @@ usage: .venv/bin/python tests/stack/databricks/smoke.py [--keep]
 Starts its own moto S3 and server.py on free loopback ports with a temporary state
 directory, seeds a small trips table through the API (seed_trips.py --print-sql), checks
 states, chunks, external links, parameters, errors, auth, OAuth, cancel, injection and an
-export landing in S3, stops both servers, prints "N passed, M failed", exits 1 on failure.
+export landing in S3; then drives the same server through databricks-sdk (sdk_checks.py);
+stops both servers, prints "N passed, M failed", exits 1 on failure.
 Takes 1-3 minutes (JVM start dominates).
 """
 
@@ -135,6 +136,13 @@ def main():
         s3.put_object(Bucket="landing", Key="exp/d=1/stale.parquet", Body=b"old")
         api = Api(base)
         scenario(api, base, s3)
+        import sdk_checks
+        try:
+            sdk_checks.run(check, base, PAT, WH, "sp-smoke", "sp-secret-smoke",
+                           os.path.join(state, "tokens.json"))
+        except Exception:
+            import traceback
+            check("databricks-sdk checks ran to the end", False, traceback.format_exc()[-1500:])
     finally:
         for p in (srv, moto):
             if p.poll() is None:
