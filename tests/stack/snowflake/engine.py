@@ -1012,7 +1012,7 @@ def check_identifiers(sess, tree):
         if cols is not None:
             for i in tree.this.expressions:
                 _check_column(i.name, cols)
-    if isinstance(tree, (exp.Update, exp.Delete)) and not tree.find(exp.Select) \
+    if isinstance(tree, (exp.Update, exp.Delete)) \
             and not tree.args.get("from") and not tree.args.get("using"):
         target = tree.this
         where = cat.where(target) if isinstance(target, exp.Table) else None
@@ -1020,9 +1020,8 @@ def check_identifiers(sess, tree):
         if cols is not None:
             names = {target.name, target.alias_or_name}
             for c in tree.find_all(exp.Column):
-                if not c.table or c.table in names:
+                if c.find_ancestor(exp.Select) is None and (not c.table or c.table in names):
                     _check_column(c.name, cols)
-        return True
     try:
         scopes = traverse_scope(tree)
     except Exception:
@@ -1036,6 +1035,8 @@ def _check_scope(scope, cat):
     def visible(sc):
         """(names by source alias, all names or None when some source is unknown)"""
         by_src, every = {}, set()
+        if not isinstance(sc.expression, exp.Select) or not sc.sources:
+            return by_src, set()  # a wrapper scope (e.g. the subquery of an UPDATE) names nothing
         for alias, src in sc.sources.items():
             names = _scope_names(src, cat)
             by_src[alias] = names
@@ -1045,6 +1046,8 @@ def _check_scope(scope, cat):
                 every.update(names)
         return by_src, every
 
+    if not isinstance(scope.expression, exp.Select) or not scope.sources:
+        return  # its columns belong to the scopes inside it
     by_src, every = visible(scope)
     aliases = {p.alias for p in scope.expression.expressions if isinstance(p, exp.Alias)} \
         if isinstance(scope.expression, exp.Select) else set()

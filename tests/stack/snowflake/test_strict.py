@@ -139,3 +139,16 @@ def test_async_always_202(stack):
         assert "data" not in r.json and r.json["statementStatusUrl"]
     done = c.wait(stack.base, stack.jwt(), r)
     assert done.status == 200 and done.json["data"] == [["1"]]
+
+
+def test_subquery_in_update_and_delete(stack):
+    # quoted lower-case columns named exactly, inside a subquery of UPDATE/DELETE (as runbook.bats does)
+    setup_db(stack)
+    r = sql(stack, 'update "lower_t" set AMOUNT = AMOUNT + 1 where "id" = (select min("id") from "lower_t")', **DB)
+    assert r.status == 200, r.raw
+    r = sql(stack, 'delete from "lower_t" where "id" = (select max(ID) from "lower_t")', **DB)
+    assert r.status == 422 and r.json["code"] == "000904", r.raw
+    r = sql(stack, 'delete from "lower_t" where "id" = (select max("id") from "lower_t")', **DB)
+    assert r.status == 200 and r.json["data"] == [["1"]], r.raw
+    r = sql(stack, 'update "lower_t" set AMOUNT = 1 where ID = (select min("id") from "lower_t")', **DB)
+    assert r.status == 422 and r.json["code"] == "000904", r.raw
