@@ -88,6 +88,8 @@ setup_file() {
 	TOML
 	chmod 600 "$d/home/connections.toml"
 	SNOWFLAKE_HOME=$d/home "$REPO/bin/sf-exec" -c oauth "create database if not exists sfexec" >/dev/null
+	# the account's warehouse, which the jwt connection names (queries and DML need one)
+	SNOWFLAKE_HOME=$d/home "$REPO/bin/sf-exec" -c oauth "create warehouse if not exists load_wh" >/dev/null
 }
 
 teardown_file() {
@@ -139,6 +141,16 @@ inject() { curl -fs -X POST "$URL/_stack/inject" -d "$1" >/dev/null; }
 	# several statements: any number in one request
 	run_split sf-exec -n "begin; delete from t; commit"
 	[ "$(sed -n 's/^-- {/{/p' <<<"$output" | jq -r .parameters.MULTI_STATEMENT_COUNT)" = "0" ]
+}
+
+@test "the connection's warehouse, role and namespace reach the service in the request body" {
+	run_split sf-exec "select current_warehouse() as wh, current_database() as db, current_schema() as sch"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"WH":"LOAD_WH","DB":"SFEXEC","SCH":"PUBLIC"}' ]
+	# without one, a query is refused as Snowflake refuses it: 000606, exit 65
+	run_split sf-exec -c oauth "select * from sfexec.public.nothing_here"
+	[ "$status" -eq 65 ]
+	[[ $stderr == *"Snowflake 000606 (57P03): No active warehouse selected in the current session."* ]]
 }
 
 @test "-n sends nothing to the service" {

@@ -45,11 +45,13 @@ class Stack:
         self.users = {
             "ALICE": {"rsa_public_key": self.pub1, "rsa_public_key_2": der,
                       "oauth_tokens": ["oauth-alice"], "pats": ["pat-alice"],
-                      "default_role": "ACCOUNTADMIN"},
+                      "default_role": "ACCOUNTADMIN", "default_warehouse": "TEST_WH"},
             "BOB": {"rsa_public_key": None, "oauth_tokens": [], "pats": ["pat-bob"],
                     "default_role": "PUBLIC"},
         }
         self.write_users()
+        with open(os.path.join(self.state, "warehouses.json"), "w") as f:
+            json.dump(["TEST_WH", "LOAD_WH"], f)  # the account's warehouse, as the stack's bootstrap makes it
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
         self.args = list(extra_args)

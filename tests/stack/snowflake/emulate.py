@@ -171,6 +171,17 @@ class Objects:
             with open(self.path) as f:
                 self.data.update(json.load(f))
 
+    def warehouse_exists(self, name):
+        """Warehouses made by CREATE WAREHOUSE, or listed in DIR/warehouses.json by the stack."""
+        with self.lock:
+            if name in self.data.setdefault("warehouses", {}):
+                return True
+        try:
+            with open(os.path.join(self.app.state, "warehouses.json")) as f:
+                return name in json.load(f)
+        except (OSError, ValueError):
+            return False
+
     def save(self):
         with self.lock:
             tmp = self.path + ".tmp"
@@ -600,6 +611,88 @@ def noop_ddl(app, sess, m, sql):
     return status_result("%s %s successfully created." % (kind, ident(m.group(2))))
 
 
+def create_warehouse(app, sess, m, sql):
+    name = ident(m.group(3))
+    with app.objects.lock:
+        whs = app.objects.data.setdefault("warehouses", {})
+        if app.objects.warehouse_exists(name):
+            if m.group(2):
+                return status_result("%s already exists, statement succeeded." % name)
+            if not m.group(1):
+                raise already_exists(name)
+        whs[name] = {"created_on": now_str(), "owner": caller_role(app, sess)}
+        app.objects.save()
+    sess.warehouse = name  # CREATE WAREHOUSE makes it the session's current warehouse
+    return status_result("Warehouse %s successfully created." % name)
+
+
+def drop_warehouse(app, sess, m, sql):
+    name = ident(m.group(2))
+    with app.objects.lock:
+        if app.objects.data.setdefault("warehouses", {}).pop(name, None) is None:
+            if m.group(1):
+                return status_result("Drop statement executed successfully (%s already dropped)." % name)
+            raise not_exist("Warehouse", name)
+        app.objects.save()
+    if sess.warehouse == name:
+        sess.warehouse = None
+    return status_result("%s successfully dropped." % name)
+
+
+def use_warehouse(app, sess, m, sql):
+    name = ident(m.group(1))
+    if not app.objects.warehouse_exists(name):
+        # code UNCONFIRMED
+        raise SqlError("002043", "02000", "SQL compilation error:\nObject does not exist, or operation cannot be performed.")
+    sess.warehouse = name
+    return status_result("Statement executed successfully.")
+
+
+def show_warehouses(app, sess, m, sql):
+    names = set(app.objects.data.get("warehouses", {}))
+    try:
+        with open(os.path.join(app.state, "warehouses.json")) as f:
+            names.update(json.load(f))
+    except (OSError, ValueError):
+        pass
+    out = [(n, "STARTED", "STANDARD", "X-Small", "Y" if n == sess.warehouse else "N") for n in sorted(names)]
+    out = like_filter(out, m.group(1), key=lambda r: r[0])
+    return rows_result([(c, TEXT) for c in ("name", "state", "type", "size", "is_current")], out)
+
+
+SESSION_STATEMENTS = [(re.compile(p, re.I | re.S), k) for p, k in [
+    (r"^(?:begin|start\s+transaction)\b", "BEGIN"), (r"^commit\b", "COMMIT"),
+    (r"^rollback\b", "ROLLBACK"), (r"^use\b", "USE"), (r"^alter\s+session\b", "ALTER SESSION"),
+    (r"^set\b", "SET"), (r"^unset\b", "UNSET"),
+    (r"^create\s+(?:or\s+replace\s+)?(?:local\s+|global\s+)?temp(?:orary)?\s+(?:table|stage)\b", "CREATE TEMPORARY"),
+]]
+
+
+def session_statement(sql):
+    """The kind of a statement the SQL API allows only inside a multi-statement request
+    (transactions, session context, session variables, temporary tables and stages), or None."""
+    s = engine.strip_comments(sql).strip()
+    for pat, kind in SESSION_STATEMENTS:
+        if pat.match(s):
+            return kind
+    return None
+
+
+def needs_warehouse(sql):
+    """Queries that read tables, DML and COPY run on a warehouse; DDL, SHOW, DESC, USE and
+    constant SELECTs do not."""
+    s = re.sub(r"'(?:[^'\\]|''|\\.)*'", "''", engine.strip_comments(sql).strip())
+    w = s.split(None, 1)[0].lower() if s else ""
+    w = w.lstrip("(")
+    if w in ("insert", "update", "delete", "merge", "copy", "call"):
+        return True
+    if w in ("select", "with"):
+        return re.search(r"(?i)\bfrom\b", s) is not None
+    if w == "create" and not re.match(r"(?is)^create\s+(?:or\s+replace\s+)?(?:secure\s+)?(?:materialized\s+)?(?:view|pipe|task|stream)\b", s):
+        return re.search(r"(?is)\bas\s*\(?\s*(?:select|with)\b", s) is not None
+    return False
+
+
 def noop(app, sess, m, sql):
     return status_result("Statement executed successfully.")
 
@@ -774,10 +867,14 @@ def copy_into(app, sess, m, sql):
 
     tdb, tschema, tname = sess.qualify(split_name(spec["table"]))
     tq = '"%s"."%s"."%s"' % (tdb, tschema, tname)
+    engine.Catalog(sess).check_table((tdb, tschema, tname))  # exact case, as Snowflake
     try:
         tcols = [(r[0], r[1]) for r in sess.db.cursor().execute("DESCRIBE " + tq).fetchall()]
     except duckdb.Error:
-        raise not_exist("Table", "%s.%s.%s" % (tdb, tschema, tname), "42S02")
+        raise engine.object_missing(tdb, tschema, tname)
+    for c in spec["cols"] or []:
+        if c not in [n for n, _ in tcols]:
+            raise engine.invalid_identifier(c)
 
     if spec["exprs"] is None and match_by == "NONE" and not (len(tcols) == 1 and tcols[0][1].upper() == "JSON"):
         raise SqlError("002019", "0A000", "SQL compilation error:\nPARQUET file format can produce one and only one column of type variant, object, or array. Load data into separate columns using the MATCH_BY_COLUMN_NAME copy option or copy with transformation.")
@@ -1078,8 +1175,12 @@ HANDLERS = [(re.compile(p, re.I | re.S), f) for p, f in [
     (r"^drop\s+file\s+format\s+(if\s+exists\s+)?(\S+)\s*$", drop_file_format),
     (r"^(grant|revoke)\s+.*$", grant),
     (r"^show\s+(?:future\s+)?grants\b.*$", show_grants),
-    (r"^create\s+(?:or\s+replace\s+)?(warehouse|role)\s+(?:if\s+not\s+exists\s+)?(\S+).*$", noop_ddl),
-    (r"^(?:alter|drop)\s+(?:warehouse|role)\s+.*$", noop),
+    (r"^create\s+(or\s+replace\s+)?warehouse\s+(if\s+not\s+exists\s+)?(\S+).*$", create_warehouse),
+    (r"^drop\s+warehouse\s+(if\s+exists\s+)?(\S+)\s*$", drop_warehouse),
+    (r"^use\s+warehouse\s+(\S+)\s*$", use_warehouse),
+    (r"^show\s+warehouses(?:\s+like\s+('(?:[^']|'')*'))?\s*$", show_warehouses),
+    (r"^create\s+(?:or\s+replace\s+)?(role)\s+(?:if\s+not\s+exists\s+)?(\S+).*$", noop_ddl),
+    (r"^(?:alter\s+(?:warehouse|role)|drop\s+role)\s+.*$", noop),
     (r"^select\s+system\$wait\s*\(\s*(\d+(?:\.\d+)?)\s*(?:,\s*'(\w+)'\s*)?\)\s*(?:as\s+\S+\s*)?$", system_wait),
     (r"^copy\s+into\s+.*$", copy_into),
     (r"^create\s+(or\s+replace\s+)?pipe\s+(if\s+not\s+exists\s+)?(\S+)(.*)$", create_pipe),
@@ -1211,6 +1312,7 @@ def snowflake_type_name(duck):
 
 def desc_table(app, sess, m, sql):
     db, schema, name = sess.qualify(split_name(m.group(1)))
+    engine.Catalog(sess).check_table((db, schema, name))
     try:
         rows = sess.cur.execute('DESCRIBE "%s"."%s"."%s"' % (db, schema, name)).fetchall()
     except duckdb.Error:

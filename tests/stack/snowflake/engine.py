@@ -502,7 +502,8 @@ def map_duck_error(e):
     if isinstance(e, duckdb.ParserException):
         return compilation_error("syntax error: " + first)
     if isinstance(e, duckdb.CatalogException):
-        m = NAME_RE.search(first)
+        # "Catalog Error: Table with name x does not exist!": the name follows the kind, not the prefix
+        m = NAME_RE.search(re.sub(r"^\w+ Error: ", "", first))
         name = m.group(1) if m else "?"
         if "does not exist" in first:
             if first.startswith("Catalog Error: Schema") or "Catalog with name" in first:
@@ -763,6 +764,8 @@ class Session:
         truncate_target = m.group(3) if m else None
 
         duck_sql, tree = translate(sql, self.context())
+        if not check_identifiers(self, tree):
+            return status_result("Drop statement executed successfully (object already dropped).")
         if isinstance(tree, DDL):
             self.implicit_commit()
         params = bindings or None
@@ -866,3 +869,213 @@ def convert_bindings(bindings):
         except (ValueError, decimal.InvalidOperation, TypeError, OverflowError):
             raise SqlError("100037", "22018", "Bind variable %s not recognized" % k)
     return out
+
+
+# ---------------------------------------------------------------- Snowflake's identifier rule
+
+PLAIN_NAME = re.compile(r"^[A-Z_][A-Z0-9_$]*$")
+
+
+def show_name(name):
+    """A stored name as Snowflake's messages show it: plain upper-case names bare, others quoted."""
+    return name if PLAIN_NAME.match(name) else '"%s"' % name.replace('"', '""')
+
+
+def invalid_identifier(name):
+    return SqlError("000904", "42000", "SQL compilation error: error line 1 at position 0\n"
+                                       "invalid identifier '%s'" % show_name(name))
+
+
+def object_missing(db, schema, name):
+    return SqlError("002003", "42S02", "SQL compilation error:\nObject '%s.%s.%s' does not exist or not authorized."
+                    % (show_name(db), show_name(schema), show_name(name)))
+
+
+class Catalog:
+    """Exact-case view of the stored objects. DuckDB matches names case-insensitively; Snowflake
+    matches unquoted identifiers (folded to upper case) and quoted ones exactly, so every table
+    and column a statement names is checked here before DuckDB sees it."""
+
+    def __init__(self, sess):
+        self.sess = sess
+        cur = sess.cur
+        self.tables = {}
+        for db, schema, name, temp in cur.execute(
+                "SELECT database_name, schema_name, table_name, temporary FROM duckdb_tables() "
+                "UNION ALL SELECT database_name, schema_name, view_name, temporary FROM duckdb_views() "
+                "WHERE NOT internal").fetchall():
+            self.tables[(db, schema, name)] = "temp" if temp else "table"
+        self.schemas = set(cur.execute("SELECT database_name, schema_name FROM duckdb_schemas()").fetchall())
+        self.databases = {d for d, _ in self.schemas}
+        self._cols = {}
+
+    def where(self, table):
+        """exp.Table -> (db, schema, name) the way Snowflake resolves it, or None when it is not
+        a stored table (table function, information_schema)."""
+        if not isinstance(table.this, exp.Identifier):
+            return None
+        parts = [p.name for p in table.parts]
+        s = self.sess
+        db = s.database or DEFAULT_CATALOG
+        schema = s.schema or ("main" if not s.database else "PUBLIC")
+        if len(parts) == 3:
+            db, schema, name = parts
+        elif len(parts) == 2:
+            if not s.database:
+                return None  # two-part names without a current database: DuckDB's own rules
+            schema, name = parts
+        elif len(parts) == 1:
+            name = parts[0]
+        else:
+            return None
+        if schema.upper() == "INFORMATION_SCHEMA":
+            return None
+        return db, schema, name
+
+    def check_table(self, where):
+        db, schema, name = where
+        if where in self.tables:
+            return True
+        if any(k[2] == name and v == "temp" for k, v in self.tables.items()):
+            return True  # temporary tables live in DuckDB's temp catalog
+        if db not in self.databases:
+            raise SqlError("002003", "02000", "SQL compilation error:\nDatabase '%s' does not exist or not authorized." % show_name(db))
+        if (db, schema) not in self.schemas:
+            raise SqlError("002003", "02000", "SQL compilation error:\nSchema '%s.%s' does not exist or not authorized."
+                           % (show_name(db), show_name(schema)))
+        raise object_missing(db, schema, name)
+
+    def columns(self, where):
+        if where not in self._cols:
+            if where not in self.tables:
+                temp = [k for k, v in self.tables.items() if k[2] == where[2] and v == "temp"]
+                if not temp:
+                    return None
+                where = temp[0]
+            self._cols[where] = [r[0] for r in self.sess.cur.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
+                "AND table_name = ? ORDER BY column_index", list(where)).fetchall()]
+        return self._cols[where]
+
+
+def _cte_names(tree):
+    return {c.alias_or_name for c in tree.find_all(exp.CTE)}
+
+
+def _scope_names(src, cat):
+    """The exact output names of a scope source, or None when unknown."""
+    from sqlglot.optimizer.scope import Scope
+    if isinstance(src, exp.Table):
+        where = cat.where(src)
+        return cat.columns(where) if where else None
+    if isinstance(src, Scope):
+        sel = src.expression
+        while isinstance(sel, exp.SetOperation):
+            sel = sel.this
+        if isinstance(sel, exp.Select) and not any(isinstance(p, exp.Star) or (isinstance(p, exp.Column) and p.is_star)
+                                                   for p in sel.expressions):
+            names = [p.alias_or_name for p in sel.expressions]
+            return names if all(names) else None
+    return None
+
+
+def _check_column(name, found):
+    if name not in found:
+        raise invalid_identifier(name)
+
+
+def check_identifiers(sess, tree):
+    """Raise as Snowflake would for a table or column that exists only in another case.
+    Returns False when the statement must not run (DROP ... IF EXISTS of a missing table)."""
+    from sqlglot.optimizer.scope import traverse_scope
+    cat = Catalog(sess)
+    ctes = _cte_names(tree)
+    skip = None
+    if isinstance(tree, exp.Create):
+        t = tree.this
+        skip = t.this if isinstance(t, exp.Schema) else t
+    for t in tree.find_all(exp.Table):
+        if t is skip or (len(t.parts) == 1 and t.name in ctes):
+            continue
+        where = cat.where(t)
+        if where is None:
+            continue
+        if isinstance(tree, exp.Drop) and t is tree.this:
+            if (tree.args.get("kind") or "").upper() not in ("TABLE", "VIEW"):
+                continue
+            if where not in cat.tables and tree.args.get("exists"):
+                return False
+        cat.check_table(where)
+    if isinstance(tree, exp.Insert) and isinstance(tree.this, exp.Schema):
+        where = cat.where(tree.this.this)
+        cols = cat.columns(where) if where else None
+        if cols is not None:
+            for i in tree.this.expressions:
+                _check_column(i.name, cols)
+    if isinstance(tree, (exp.Update, exp.Delete)) \
+            and not tree.args.get("from") and not tree.args.get("using"):
+        target = tree.this
+        where = cat.where(target) if isinstance(target, exp.Table) else None
+        cols = cat.columns(where) if where else None
+        if cols is not None:
+            names = {target.name, target.alias_or_name}
+            for c in tree.find_all(exp.Column):
+                if c.find_ancestor(exp.Select) is None and (not c.table or c.table in names):
+                    _check_column(c.name, cols)
+    try:
+        scopes = traverse_scope(tree)
+    except Exception:
+        return True
+    for scope in scopes:
+        _check_scope(scope, cat)
+    return True
+
+
+def _check_scope(scope, cat):
+    def visible(sc):
+        """(names by source alias, all names or None when some source is unknown)"""
+        by_src, every = {}, set()
+        if not isinstance(sc.expression, exp.Select) or not sc.sources:
+            return by_src, set()  # a wrapper scope (e.g. the subquery of an UPDATE) names nothing
+        for alias, src in sc.sources.items():
+            names = _scope_names(src, cat)
+            by_src[alias] = names
+            if names is None:
+                every = None
+            elif every is not None:
+                every.update(names)
+        return by_src, every
+
+    if not isinstance(scope.expression, exp.Select) or not scope.sources:
+        return  # its columns belong to the scopes inside it
+    by_src, every = visible(scope)
+    aliases = {p.alias for p in scope.expression.expressions if isinstance(p, exp.Alias)} \
+        if isinstance(scope.expression, exp.Select) else set()
+    for c in scope.columns:
+        if c.is_star or isinstance(c.this, exp.Star) or c.find_ancestor(exp.Lambda):
+            continue
+        name = c.name
+        if c.table:
+            sc, names = scope, None
+            while sc is not None:
+                if c.table in sc.sources:
+                    names = _scope_names(sc.sources[c.table], cat)
+                    break
+                sc = sc.parent
+            if names is not None:
+                _check_column(name, names)
+            continue
+        if every is None or name in every or name in aliases:
+            continue
+        sc, known = scope.parent, True
+        while sc is not None:
+            _, outer = visible(sc)
+            if outer is None:
+                known = False
+                break
+            if name in outer:
+                break
+            sc = sc.parent
+        else:
+            if known:
+                raise invalid_identifier(name)

@@ -291,8 +291,16 @@ class App:
             if multi and bindings:
                 raise engine.SqlError("000002", "0A000", "Unsupported feature 'bindings in multi-statement request'.")
             sess = engine.Session(self.db, user, body, params, st.cancel_event)
+            if sess.warehouse and not self.objects.warehouse_exists(sess.warehouse):
+                sess.warehouse = None  # a named or default warehouse that does not exist: none current
             st.session = sess
             if not multi:
+                kind = emulate.session_statement(stmts[0])
+                if kind:
+                    # research §1.7: only inside a multi-statement request (code UNCONFIRMED)
+                    raise engine.SqlError("391911", "0A000",
+                                          "Statement type '%s' is not supported in a single-statement "
+                                          "request; send it in a multi-statement request." % kind)
                 self._exec_one(st, sess, stmts[0], bindings)
                 st.finish("success")
                 return
@@ -341,6 +349,9 @@ class App:
     def _exec_one(self, st, sess, sql, bindings):
         if st.cancel_event.is_set():
             raise engine.Canceled()
+        if not sess.warehouse and emulate.needs_warehouse(sql):
+            raise engine.SqlError("000606", "57P03", "No active warehouse selected in the current session.  "
+                                  "Select an active warehouse with the 'use warehouse' command.")
         res = emulate.handle(self, sess, sql, bindings)
         if res is None:
             res = sess.run_core(sql, bindings)
@@ -538,12 +549,14 @@ class Handler(BaseHTTPRequestHandler):
         if drop_after:
             st.done.wait()
             return self.drop()
-        if not is_async:
-            st.done.wait(app.sync_wait)
+        if is_async:
+            # async=true: always 202 + QueryStatus, however fast the statement finished
+            return self.respond_statement(st, post=True, running=True)
+        st.done.wait(app.sync_wait)
         return self.respond_statement(st, post=True)
 
-    def respond_statement(self, st, post=False, partition=None):
-        if not st.done.is_set():
+    def respond_statement(self, st, post=False, partition=None, running=False):
+        if running or not st.done.is_set():
             return self.send_json(202, {"code": "333334", "message": RUNNING_MSG,
                                         "statementHandle": st.handle,
                                         "statementStatusUrl": st.status_url()})

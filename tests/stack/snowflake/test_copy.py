@@ -110,6 +110,25 @@ def test_copy_transform(land):
     assert r.json["data"] == [["250", "38906.25", "n0", str(1761991200 + 249) + ".000000000", "250"]]
 
 
+def test_copy_element_names_are_case_sensitive(land):
+    # the file's fields are id, amount, custName; $1:name matches the Parquet field exactly
+    assert land("CREATE OR REPLACE TABLE ev_case (id NUMBER(38,0), cust VARCHAR, c2 VARCHAR, c3 VARCHAR)").status == 200
+    r = land("COPY INTO ev_case FROM (SELECT $1:id::NUMBER, $1:custName::VARCHAR, $1:CUSTNAME::VARCHAR, "
+             "$1:\"custname\"::VARCHAR FROM @land_stg/) FILES = ('date=2025-11-01/run=1/part-00000.parquet') "
+             "FILE_FORMAT = (TYPE = PARQUET)")
+    assert r.status == 200, r.raw
+    r = land("SELECT count(id), count(cust), count(c2), count(c3) FROM ev_case")
+    assert r.json["data"] == [["100", "100", "0", "0"]]
+    r = land("COPY INTO ev_case (ID, \"cust\") FROM (SELECT $1:id, $1:custName FROM @land_stg/) "
+             "FILES = ('date=2025-11-01/run=1/part-00000.parquet') FILE_FORMAT = (TYPE = PARQUET)")
+    assert r.status == 422 and r.json["code"] == "000904", r.raw
+    r = land("COPY INTO \"ev_case\" FROM (SELECT $1:id, $1:custName, 1, 2 FROM @land_stg/) "
+             "FILES = ('date=2025-11-01/run=1/part-00000.parquet') FILE_FORMAT = (TYPE = PARQUET)")
+    assert r.status == 422 and r.json["code"] == "002003", r.raw
+    assert "LAND.PUBLIC.\"ev_case\"" in r.json["message"]
+    assert land("DROP TABLE ev_case").status == 200
+
+
 def test_copy_load_metadata(land):
     no_force = (COPY % GOOD_FILES).replace(" FORCE = TRUE", "")
     r = land(no_force)
