@@ -31,6 +31,8 @@ struct dbx {
  * win over the config file. Returns 0, or EX_CONFIG with a one-line reason in err. */
 int dbx_config(struct dbx *, const char *profile, const char *warehouse, char *err, size_t errlen);
 void dbx_free(struct dbx *);
+/* Internal to databricks_*.c: wipe a secret string and free it (NULL is fine). */
+void dbx_secret_free(char *);
 
 /* "example.cloud.databricks.com/x?y" -> "https://example.cloud.databricks.com"; an explicit
  * http:// (a private endpoint) is kept. NULL when the host is empty or malformed. */

@@ -67,6 +67,11 @@ typedef void (*sf_row_fn)(const char *line, size_t len, void *arg);
  * Returns the rows read, or -1 - rows read before a malformed row or value. */
 long sf_rows_scan(const char *text, size_t len, const struct sf_col *, size_t ncols, sf_row_fn row,
     void *arg);
+/* Internal to snowflake_*.c: the span of the top-level "data" member of the JSON object in
+ * [p, end). 0 found, 1 not, -1 not an object. */
+int sf_rows_find_data(const char *p, const char *end, const char **a, const char **b);
+/* Internal to snowflake_*.c: [-]digits[.digits] exactly. */
+int sf_is_decimal(const char *s, size_t n);
 
 /* Snowflake CLI templating: every "<% name %>" replaced by the value of a "name=value"
  * definition. Outside quotes a value must be a plain (optionally dotted) identifier or a
