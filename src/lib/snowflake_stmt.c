@@ -1,7 +1,6 @@
 /* snowflake_stmt.c: statements submitted, polled and cancelled, and their partitions streamed
  * (see snowflake.h). */
 #include <ctype.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,30 +33,6 @@ sf_uuid4(void)
 }
 
 /* ---- session ---- */
-
-static volatile sig_atomic_t caught;
-
-static void
-on_signal(int sig)
-{
-	/* The first signal cancels the statement; a second one does not wait for that. */
-	if (caught)
-		_exit(128 + sig);
-	caught = sig;
-}
-
-void
-sf_catch_signals(struct sf_session *s)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	s->stop = &caught;
-}
 
 char *
 sf_request_body(const struct sf_session *s, const char *sql)
@@ -275,8 +250,8 @@ await(struct sf_session *s, struct http_resp *r, json_t **rs, struct buf *data, 
 			break;
 		}
 		if (st != ST_RUNNING) {
-			if (handle && s->stop && *s->stop)
-				st = SF_INTERRUPTED;	/* our cancel made it fail */
+			if (handle && stop_requested)
+				st = STOP_INTERRUPTED;	/* our cancel made it fail */
 			break;
 		}
 		if (!handle) {
@@ -292,9 +267,9 @@ await(struct sf_session *s, struct http_resp *r, json_t **rs, struct buf *data, 
 			url = esprintf("%s/api/v2/statements/%s", s->base_url, handle);
 		}
 		json_decref(j);
-		if (s->stop && *s->stop) {
+		if (stop_requested) {
 			cancel(s, handle);
-			st = SF_INTERRUPTED;
+			st = STOP_INTERRUPTED;
 			break;
 		}
 		progress("%s: statement %s running (%.1f s)", s->what, handle, now_s() - t0);
@@ -303,9 +278,9 @@ await(struct sf_session *s, struct http_resp *r, json_t **rs, struct buf *data, 
 
 			nanosleep(&ts, NULL);	/* a signal cuts the wait short */
 		}
-		if (s->stop && *s->stop) {
+		if (stop_requested) {
 			cancel(s, handle);
-			st = SF_INTERRUPTED;
+			st = STOP_INTERRUPTED;
 			break;
 		}
 		delay = delay * 2 > POLL_CAP_MS ? POLL_CAP_MS : delay * 2;
@@ -352,8 +327,8 @@ emit(struct sf_session *s, json_t *rs, struct buf *data, sf_row_fn row, void *ar
 		if (p > 0) {
 			char *url;
 
-			if (s->stop && *s->stop) {
-				rc = SF_INTERRUPTED;
+			if (stop_requested) {
+				rc = STOP_INTERRUPTED;
 				break;
 			}
 			url = esprintf("%s/api/v2/statements/%s?partition=%zu", s->base_url, handle, p);
@@ -443,8 +418,8 @@ sf_execute(struct sf_session *s, const char *sql, sf_row_fn row, void *arg, char
 			rc = EX_PROTOCOL;
 			break;
 		}
-		if (s->stop && *s->stop) {
-			rc = SF_INTERRUPTED;
+		if (stop_requested) {
+			rc = STOP_INTERRUPTED;
 			break;
 		}
 		url = esprintf("%s/api/v2/statements/%s", s->base_url, h);
