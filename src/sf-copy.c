@@ -138,7 +138,7 @@ load(struct load *l, const char *conn_name, const char *sql)
 	if (fflush(stdout) != 0)
 		die(EX_IOERR, "standard output: %s", strerror(errno));
 	if (rc == STOP_INTERRUPTED)
-		die(128 + stop_requested, "%s: interrupted", s.what);
+		die(stop_status(rc), "%s: interrupted", s.what);
 	/* A statement that fails ends the request before COMMIT, and the session's
 	 * TRANSACTION_ABORT_ON_ERROR has already rolled the transaction back. */
 	if (rc == EX_DATAERR)

@@ -102,7 +102,7 @@ main(int argc, char *argv[])
 		die(EX_IOERR, "standard output: %s", strerror(errno));
 	if (rc == STOP_INTERRUPTED) {
 		warnmsg("%s: interrupted", s.what);
-		rc = 128 + stop_requested;
+		rc = stop_status(rc);
 	} else if (rc) {
 		warnmsg("%s", err);
 	}

@@ -78,6 +78,24 @@ http_status_exit(long status)
 	return EX_PROTOCOL;
 }
 
+/* The body of a 200 answer: a JSON object (a response) or array (result rows), in *out. */
+static int
+body_json(const struct http_resp *r, json_type want, const char *what, json_t **out, char *err,
+    size_t errlen)
+{
+	json_error_t je;
+	json_t *j = json_loadb(r->body.p ? r->body.p : "", r->body.len, 0, &je);
+
+	if (j && json_typeof(j) == want) {
+		*out = j;
+		return 0;
+	}
+	snprintf(err, errlen, "%s: malformed %s: %s", what, want == JSON_ARRAY ? "result" : "response",
+	    !j ? je.text : want == JSON_ARRAY ? "not an array" : "not an object");
+	json_decref(j);
+	return EX_PROTOCOL;
+}
+
 static void
 base64(const char *in, size_t n, struct buf *out)
 {
@@ -90,9 +108,9 @@ base64(const char *in, size_t n, struct buf *out)
 }
 
 /* OAuth M2M: the client-credentials grant at the workspace's token endpoint, cached in-process
- * and renewed a minute before it expires. */
-static const char *
-oauth_token(struct dbx *d)
+ * and renewed a minute before it expires. 0 with d->bearer set, or a sysexits code with err. */
+static int
+oauth_token(struct dbx *d, char *err, size_t errlen)
 {
 	struct http_req q = { 0 };
 	struct http_resp r = { 0 };
@@ -105,7 +123,7 @@ oauth_token(struct dbx *d)
 	int rc;
 
 	if (d->bearer && time(NULL) < d->bearer_expiry)
-		return d->bearer;
+		return 0;
 	dbx_secret_free(d->bearer);
 	d->bearer = NULL;
 	/* RFC 6749 2.3.1: the id and secret are form-encoded before they go into Basic. */
@@ -136,58 +154,70 @@ oauth_token(struct dbx *d)
 	rc = http_do(&q, &r);
 	curl_slist_free_all(h);	/* libcurl's slist copies; the copy holding the secret goes too */
 	free(url);
-	if (rc)
-		die(rc, "%s", r.err);
+	if (rc) {
+		snprintf(err, errlen, "%s", r.err);
+		http_resp_free(&r);
+		return rc;
+	}
 	if (r.status != 200) {
 		reason = http_reason(&r);
-		die(r.status == 400 || r.status == 401 || r.status == 403 ? EX_NOPERM :
-		    http_status_exit(r.status), "oauth token: %s", reason);
+		snprintf(err, errlen, "oauth token: %s", reason);
+		free(reason);
+		rc = r.status == 400 || r.status == 401 || r.status == 403 ? EX_NOPERM :
+		    http_status_exit(r.status);
+		http_resp_free(&r);
+		return rc;
 	}
 	j = json_loadb(r.body.p, r.body.len, 0, NULL);
 	OPENSSL_cleanse(r.body.p, r.body.len);
 	http_resp_free(&r);
-	if (!json_is_object(j) || !(tok = json_string_value(json_object_get(j, "access_token"))) || !*tok)
-		die(EX_PROTOCOL, "oauth token: malformed response: no access_token");
+	if (!json_is_object(j) || !(tok = json_string_value(json_object_get(j, "access_token"))) || !*tok) {
+		json_decref(j);
+		snprintf(err, errlen, "oauth token: malformed response: no access_token");
+		return EX_PROTOCOL;
+	}
 	ttl = json_integer_value(json_object_get(j, "expires_in"));
 	if (ttl <= 0)
 		ttl = 3600;
 	d->bearer = estrdup(tok);
 	d->bearer_expiry = time(NULL) + (ttl > 120 ? ttl - 60 : ttl / 2);
 	json_decref(j);
-	return d->bearer;
+	return 0;
 }
 
-static struct curl_slist *
-api_headers(struct dbx *d)
+static int
+api_headers(struct dbx *d, struct curl_slist **h, char *err, size_t errlen)
 {
-	struct curl_slist *h = NULL;
 	char *a;
+	int rc;
 
-	a = esprintf("Authorization: Bearer %s",
-	    strcmp(d->auth, "pat") == 0 ? d->token : oauth_token(d));
-	h = curl_slist_append(h, a);
+	if (strcmp(d->auth, "pat") != 0 && (rc = oauth_token(d, err, errlen)))
+		return rc;
+	a = esprintf("Authorization: Bearer %s", strcmp(d->auth, "pat") == 0 ? d->token : d->bearer);
+	*h = curl_slist_append(NULL, a);
 	OPENSSL_cleanse(a, strlen(a));
 	free(a);
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "Accept: application/json");
-	return h;
+	*h = curl_slist_append(*h, "Content-Type: application/json");
+	*h = curl_slist_append(*h, "Accept: application/json");
+	return 0;
 }
 
-/* One REST call; returns the JSON object of a 200 answer, else ends the program. */
-static json_t *
-api(struct dbx *d, const char *method, const char *path, json_t *body, const char *what, int idem)
+/* One REST call: 0 with the JSON object of a 200 answer in *out, or a sysexits code with err. */
+static int
+api(struct dbx *d, const char *method, const char *path, json_t *body, const char *what, int idem,
+    json_t **out, char *err, size_t errlen)
 {
 	struct http_req q = { 0 };
 	struct http_resp r = { 0 };
-	json_error_t je;
 	char *url, *text = NULL, *reason;
-	json_t *j;
 	int rc;
 
+	*out = NULL;
+	if ((rc = api_headers(d, &q.headers, err, errlen)))
+		return rc;
 	url = esprintf("%s%s", d->host, path);
 	q.method = method;
 	q.url = url;
-	q.headers = api_headers(d);
 	if (body) {
 		text = json_dumps(body, JSON_COMPACT);
 		q.body = text;
@@ -202,17 +232,18 @@ api(struct dbx *d, const char *method, const char *path, json_t *body, const cha
 	curl_slist_free_all(q.headers);
 	free(url);
 	free(text);
-	if (rc)
-		die(rc, "%s", r.err);
-	if (r.status != 200) {
+	if (rc) {
+		snprintf(err, errlen, "%s", r.err);
+	} else if (r.status != 200) {
 		reason = http_reason(&r);
-		die(http_status_exit(r.status), "%s: %s", what, reason);
+		snprintf(err, errlen, "%s: %s", what, reason);
+		free(reason);
+		rc = http_status_exit(r.status);
+	} else {
+		rc = body_json(&r, JSON_OBJECT, what, out, err, errlen);
 	}
-	j = json_loadb(r.body.p ? r.body.p : "", r.body.len, 0, &je);
-	if (!json_is_object(j))
-		die(EX_PROTOCOL, "%s: malformed response: %s", what, j ? "not an object" : je.text);
 	http_resp_free(&r);
-	return j;
+	return rc;
 }
 
 /* Statements */
@@ -271,14 +302,6 @@ dbx_statement_body(const char *warehouse, const char *sql, const struct dbx_para
 	return b;
 }
 
-static volatile sig_atomic_t gotsig;
-
-static void
-onsig(int s)
-{
-	gotsig = s;
-}
-
 static const char *
 state_of(json_t *resp)
 {
@@ -294,102 +317,141 @@ terminal(const char *s)
 	    !strcmp(s, "CLOSED");
 }
 
-static void
-cancel_and_exit(struct dbx *d, const char *id, const char *what)
+static const char *
+stop_name(void)
 {
-	char *path = esprintf(STATEMENTS "/%s/cancel", id), *w = esprintf("%s: cancel", what);
-	int sig = gotsig;
-
-	json_decref(api(d, "POST", path, NULL, w, 1));
-	warnmsg("%s: cancelled on %s", what, sig == SIGINT ? "SIGINT" : "SIGTERM");
-	free(path);
-	free(w);
-	signal(sig, SIG_DFL);
-	raise(sig);
-	exit(128 + sig);
+	return stop_requested == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
-json_t *
-dbx_execute(struct dbx *d, json_t *body)
+/* Cancel the statement on the service (a failed cancel is reported and the stop goes on). */
+static int
+cancel(struct dbx *d, const char *id, const char *what, char *err, size_t errlen)
 {
-	struct sigaction sa, oldint, oldterm;
+	char *path = esprintf(STATEMENTS "/%s/cancel", id), *w = esprintf("%s: cancel", what);
+	json_t *j;
+
+	if (api(d, "POST", path, NULL, w, 1, &j, err, errlen))
+		warnmsg("%s", err);
+	json_decref(j);
+	free(path);
+	free(w);
+	snprintf(err, errlen, "%s: cancelled on %s", what, stop_name());
+	return STOP_INTERRUPTED;
+}
+
+/* The outcome of a terminal state other than SUCCEEDED. */
+static int
+failure(json_t *resp, const char *what, const char *st, char *err, size_t errlen)
+{
+	json_t *e = json_object_get(json_object_get(resp, "status"), "error");
+	const char *code = json_string_value(json_object_get(e, "error_code"));
+	const char *m = json_string_value(json_object_get(e, "message"));
+	char *msg = firstline(m ? m : "", 400);
+	int rc;
+
+	if (strcmp(st, "FAILED") == 0) {
+		snprintf(err, errlen, "%s: %s: %s", what, code ? code : "FAILED", *msg ? msg : "(no message)");
+		rc = EX_DATAERR;
+	} else {
+		snprintf(err, errlen, "%s: %s%s%s", what, st, *msg ? ": " : "", msg);
+		rc = strcmp(st, "CANCELED") == 0 ? EX_TEMPFAIL : EX_UNAVAILABLE;
+	}
+	free(msg);
+	return rc;
+}
+
+int
+dbx_execute(struct dbx *d, json_t *body, json_t **out, char *err, size_t errlen)
+{
 	struct timespec ts;
-	json_t *resp, *e;
-	const char *id, *st, *code;
-	char *what, *path, *msg;
+	json_t *resp;
+	const char *id, *st = "";
+	char *what, *path;
 	long delay = POLL_FIRST_MS;
+	int rc;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = onsig;	/* no SA_RESTART: the sleep between polls ends at once */
-	sigemptyset(&sa.sa_mask);
-	gotsig = 0;
-	sigaction(SIGINT, &sa, &oldint);
-	sigaction(SIGTERM, &sa, &oldterm);
-
-	resp = api(d, "POST", STATEMENTS, body, "submit statement", 0);
-	if (!(id = json_string_value(json_object_get(resp, "statement_id"))) || !*id)
-		die(EX_PROTOCOL, "submit statement: malformed response: no statement_id");
+	*out = NULL;
+	if (stop_requested) {
+		snprintf(err, errlen, "submit statement: not sent: stopped by %s", stop_name());
+		return STOP_INTERRUPTED;
+	}
+	if ((rc = api(d, "POST", STATEMENTS, body, "submit statement", 0, &resp, err, errlen)))
+		return rc;
+	if (!(id = json_string_value(json_object_get(resp, "statement_id"))) || !*id) {
+		json_decref(resp);
+		snprintf(err, errlen, "submit statement: malformed response: no statement_id");
+		return EX_PROTOCOL;
+	}
 	what = esprintf("statement %s", id);
 	path = esprintf(STATEMENTS "/%s", id);
+	/* id points into what from here on: responses come and go */
+	id = strchr(what, ' ') + 1;
 	progress("%s: submitted", what);
 	for (;;) {
 		st = state_of(resp);
-		if (!*st)
-			die(EX_PROTOCOL, "%s: malformed response: no status.state", what);
+		if (!*st) {
+			snprintf(err, errlen, "%s: malformed response: no status.state", what);
+			rc = EX_PROTOCOL;
+			break;
+		}
 		if (terminal(st))
 			break;
-		if (gotsig)
-			cancel_and_exit(d, id, what);
+		if (stop_requested) {
+			rc = cancel(d, id, what, err, errlen);
+			break;
+		}
 		progress("%s: %s; next poll in %ld.%03lds", what, st, delay / 1000, delay % 1000);
 		ts.tv_sec = delay / 1000;
 		ts.tv_nsec = (delay % 1000) * 1000000L;
-		nanosleep(&ts, NULL);
-		if (gotsig)
-			cancel_and_exit(d, id, what);
+		nanosleep(&ts, NULL);	/* a signal cuts the wait short */
+		if (stop_requested) {
+			rc = cancel(d, id, what, err, errlen);
+			break;
+		}
 		delay = delay * 2 > POLL_CAP_MS ? POLL_CAP_MS : delay * 2;
 		json_decref(resp);
-		resp = api(d, "GET", path, NULL, what, 1);
-		/* id pointed into the old response */
-		id = strchr(what, ' ') + 1;
+		if ((rc = api(d, "GET", path, NULL, what, 1, &resp, err, errlen)))
+			break;
 	}
-	sigaction(SIGINT, &oldint, NULL);
-	sigaction(SIGTERM, &oldterm, NULL);
-	if (gotsig)	/* it ended while we waited: nothing left to cancel, but still stop */
-		raise(gotsig);
-	progress("%s: %s", what, st);
-	if (strcmp(st, "SUCCEEDED") != 0) {
-		e = json_object_get(json_object_get(resp, "status"), "error");
-		code = json_string_value(json_object_get(e, "error_code"));
-		msg = firstline(json_string_value(json_object_get(e, "message")) ?
-		    json_string_value(json_object_get(e, "message")) : "", 400);
-		if (strcmp(st, "FAILED") == 0)
-			die(EX_DATAERR, "%s: %s: %s", what, code ? code : "FAILED", *msg ? msg : "(no message)");
-		die(strcmp(st, "CANCELED") == 0 ? EX_TEMPFAIL : EX_UNAVAILABLE, "%s: %s%s%s", what, st,
-		    *msg ? ": " : "", msg);
+	if (!rc && stop_requested) {
+		/* it ended while we waited: nothing left to cancel, but still stop */
+		snprintf(err, errlen, "%s: %s, then stopped by %s", what, st, stop_name());
+		rc = STOP_INTERRUPTED;
 	}
+	if (!rc) {
+		progress("%s: %s", what, st);
+		if (strcmp(st, "SUCCEEDED") != 0)
+			rc = failure(resp, what, st, err, errlen);
+	}
+	if (rc)
+		json_decref(resp);
+	else
+		*out = resp;
 	free(path);
 	free(what);
-	return resp;
+	return rc;
 }
 
 /* Results */
 
 /* A chunk whose rows live behind presigned URLs: fetched with only the headers the link names.
- * NULL when may_expire and storage refused the link (403): it has expired. */
-static json_t *
-fetch_link(json_t *link, const char *what, int may_expire)
+ * *rows NULL when may_expire and storage refused the link (403): it has expired. */
+static int
+fetch_link(json_t *link, const char *what, int may_expire, json_t **rows, char *err, size_t errlen)
 {
 	struct http_req q = { 0 };
 	struct http_resp r = { 0 };
 	struct curl_slist *h = NULL;
 	const char *url = json_string_value(json_object_get(link, "external_link")), *k;
-	json_t *hh = json_object_get(link, "http_headers"), *v, *j;
-	json_error_t je;
+	json_t *hh = json_object_get(link, "http_headers"), *v;
 	char *line;
 	int rc;
 
-	if (!url)
-		die(EX_PROTOCOL, "%s: malformed response: external link without a URL", what);
+	*rows = NULL;
+	if (!url) {
+		snprintf(err, errlen, "%s: malformed response: external link without a URL", what);
+		return EX_PROTOCOL;
+	}
 	json_object_foreach(hh, k, v) {
 		if (!json_is_string(v))
 			continue;
@@ -404,77 +466,127 @@ fetch_link(json_t *link, const char *what, int may_expire)
 	q.idempotent = 1;
 	rc = http_do(&q, &r);
 	curl_slist_free_all(h);
-	if (rc)
-		die(rc, "%s", r.err);
-	if (r.status == 403 && may_expire) {
-		http_resp_free(&r);
-		return NULL;
+	if (rc) {
+		snprintf(err, errlen, "%s", r.err);
+	} else if (r.status == 403 && may_expire) {
+		rc = 0;
+	} else if (r.status != 200) {
+		snprintf(err, errlen, "%s: HTTP %ld", what, r.status);
+		rc = http_status_exit(r.status);
+	} else {
+		rc = body_json(&r, JSON_ARRAY, what, rows, err, errlen);
 	}
-	if (r.status != 200)
-		die(http_status_exit(r.status), "%s: HTTP %ld", what, r.status);
-	j = json_loadb(r.body.p ? r.body.p : "", r.body.len, 0, &je);
-	if (!json_is_array(j))
-		die(EX_PROTOCOL, "%s: malformed result: %s", what, j ? "not an array" : je.text);
 	http_resp_free(&r);
-	return j;
+	return rc;
 }
 
 /* Presigned links live about 15 minutes; a reader slowed down by its consumer asks the
  * workspace for fresh ones, once. */
-static json_t *
-refetch_link(struct dbx *d, const char *id, json_t *link, const char *what)
+static int
+refetch_link(struct dbx *d, const char *id, json_t *link, const char *what, json_t **rows, char *err,
+    size_t errlen)
 {
 	json_int_t idx = json_integer_value(json_object_get(link, "chunk_index"));
 	char *path = esprintf(STATEMENTS "/%s/result/chunks/%lld", id, (long long)idx);
-	json_t *fresh, *l, *rows = NULL;
+	json_t *fresh, *l;
 	size_t i;
+	int rc;
 
+	*rows = NULL;
 	progress("%s: link expired; asking for a fresh one", what);
-	fresh = api(d, "GET", path, NULL, what, 1);
+	rc = api(d, "GET", path, NULL, what, 1, &fresh, err, errlen);
+	free(path);
+	if (rc)
+		return rc;
 	json_array_foreach(json_object_get(fresh, "external_links"), i, l)
 		if (json_integer_value(json_object_get(l, "chunk_index")) == idx) {
-			rows = fetch_link(l, what, 0);
+			rc = fetch_link(l, what, 0, rows, err, errlen);
 			break;
 		}
-	if (!rows)
-		die(EX_PROTOCOL, "%s: malformed response: no fresh link", what);
 	json_decref(fresh);
-	free(path);
-	return rows;
+	if (!rc && !*rows) {
+		snprintf(err, errlen, "%s: malformed response: no fresh link", what);
+		rc = EX_PROTOCOL;
+	}
+	return rc;
 }
 
-static size_t
-emit_rows(json_t *rows, json_t *columns, const char *what, dbx_row_fn fn, void *arg)
+static int
+emit_rows(json_t *rows, json_t *columns, const char *what, dbx_row_fn fn, void *arg, long long *nrows,
+    char *err, size_t errlen)
 {
 	size_t i, n = json_array_size(columns);
 	json_t *row;
 
 	json_array_foreach(rows, i, row) {
-		if (!json_is_array(row) || json_array_size(row) != n)
-			die(EX_PROTOCOL, "%s: malformed result: row %zu has not %zu values", what, i, n);
+		if (!json_is_array(row) || json_array_size(row) != n) {
+			snprintf(err, errlen, "%s: malformed result: row %zu has not %zu values", what, i, n);
+			return EX_PROTOCOL;
+		}
 		fn(columns, row, arg);
 	}
-	return json_array_size(rows);
+	*nrows += (long long)json_array_size(rows);
+	return 0;
 }
 
-void
-dbx_result_foreach(struct dbx *d, json_t *resp, dbx_row_fn fn, void *arg)
+/* The rows of one chunk: inline, or behind its external links. *next and *nextlink (borrowed
+ * from chunk) say where the following chunk is; *last the highest chunk index seen. */
+static int
+chunk_emit(struct dbx *d, const char *id, json_t *chunk, const char *what, json_t *columns,
+    dbx_row_fn fn, void *arg, long long *nrows, json_int_t *next, const char **nextlink,
+    json_int_t *last, char *err, size_t errlen)
+{
+	json_t *links = json_object_get(chunk, "external_links"), *link, *rows;
+	size_t i;
+	int rc = 0;
+
+	if (!links)
+		return emit_rows(json_object_get(chunk, "data_array"), columns, what, fn, arg, nrows, err,
+		    errlen);
+	json_array_foreach(links, i, link) {
+		char *lw = esprintf("statement %s chunk %lld (external link)", id,
+		    (long long)json_integer_value(json_object_get(link, "chunk_index")));
+
+		rc = fetch_link(link, lw, 1, &rows, err, errlen);
+		if (!rc && !rows)
+			rc = refetch_link(d, id, link, lw, &rows, err, errlen);
+		if (!rc)
+			rc = emit_rows(rows, columns, lw, fn, arg, nrows, err, errlen);
+		json_decref(rows);
+		free(lw);
+		if (rc)
+			return rc;
+		if (json_object_get(link, "next_chunk_internal_link"))
+			*nextlink = json_string_value(json_object_get(link, "next_chunk_internal_link"));
+		if (json_is_integer(json_object_get(link, "next_chunk_index")))
+			*next = json_integer_value(json_object_get(link, "next_chunk_index"));
+		if (json_integer_value(json_object_get(link, "chunk_index")) > *last)
+			*last = json_integer_value(json_object_get(link, "chunk_index"));
+	}
+	return 0;
+}
+
+int
+dbx_result_foreach(struct dbx *d, json_t *resp, dbx_row_fn fn, void *arg, char *err, size_t errlen)
 {
 	const char *id = json_string_value(json_object_get(resp, "statement_id"));
-	json_t *manifest = json_object_get(resp, "manifest"), *columns, *chunk, *links, *link, *total;
+	json_t *manifest = json_object_get(resp, "manifest"), *columns, *chunk, *links, *total;
 	json_int_t nchunks, next, last = -1;
 	long long nrows = 0;
 	const char *nextlink;
 	char *what, *path;
-	size_t i;
+	int rc = 0;
 
 	columns = json_object_get(json_object_get(manifest, "schema"), "columns");
 	if (!columns)
 		columns = json_array();
 	else
 		json_incref(columns);
-	if (!json_is_array(columns))
-		die(EX_PROTOCOL, "statement %s: malformed response: schema.columns", id);
+	if (!json_is_array(columns)) {
+		json_decref(columns);
+		snprintf(err, errlen, "statement %s: malformed response: schema.columns", id);
+		return EX_PROTOCOL;
+	}
 	if (json_is_true(json_object_get(manifest, "truncated")))
 		warnmsg("statement %s: result truncated by the service", id);
 	nchunks = json_integer_value(json_object_get(manifest, "total_chunk_count"));
@@ -484,13 +596,13 @@ dbx_result_foreach(struct dbx *d, json_t *resp, dbx_row_fn fn, void *arg)
 	} else if (nchunks > 0) {
 		path = esprintf(STATEMENTS "/%s/result/chunks/0", id);
 		what = esprintf("statement %s chunk 0", id);
-		chunk = api(d, "GET", path, NULL, what, 1);
+		rc = api(d, "GET", path, NULL, what, 1, &chunk, err, errlen);
 		free(path);
 		free(what);
 	} else {
 		chunk = NULL;
 	}
-	while (chunk) {
+	while (chunk && !rc) {
 		json_t *iv = json_object_get(chunk, "chunk_index");
 		json_int_t idx;
 
@@ -499,38 +611,24 @@ dbx_result_foreach(struct dbx *d, json_t *resp, dbx_row_fn fn, void *arg)
 			iv = json_object_get(json_array_get(links, 0), "chunk_index");
 		idx = json_is_integer(iv) ? json_integer_value(iv) : last + 1;
 		what = esprintf("statement %s chunk %lld", id, (long long)idx);
-		if (idx <= last)
-			die(EX_PROTOCOL, "%s: malformed response: chunks out of order", what);
+		if (idx <= last) {
+			snprintf(err, errlen, "%s: malformed response: chunks out of order", what);
+			rc = EX_PROTOCOL;
+		}
 		last = idx;
-		progress("%s", what);
+		if (!rc)
+			progress("%s", what);
 		nextlink = json_string_value(json_object_get(chunk, "next_chunk_internal_link"));
 		next = json_is_integer(json_object_get(chunk, "next_chunk_index")) ?
 		    json_integer_value(json_object_get(chunk, "next_chunk_index")) : -1;
-		if (links) {
-			json_array_foreach(links, i, link) {
-				char *lw = esprintf("statement %s chunk %lld (external link)", id,
-				    (long long)json_integer_value(json_object_get(link, "chunk_index")));
-				json_t *rows = fetch_link(link, lw, 1);
-
-				if (!rows)
-					rows = refetch_link(d, id, link, lw);
-
-				nrows += emit_rows(rows, columns, lw, fn, arg);
-				json_decref(rows);
-				free(lw);
-				if (json_object_get(link, "next_chunk_internal_link"))
-					nextlink = json_string_value(json_object_get(link, "next_chunk_internal_link"));
-				if (json_is_integer(json_object_get(link, "next_chunk_index")))
-					next = json_integer_value(json_object_get(link, "next_chunk_index"));
-				if (json_integer_value(json_object_get(link, "chunk_index")) > last)
-					last = json_integer_value(json_object_get(link, "chunk_index"));
-			}
-		} else {
-			nrows += emit_rows(json_object_get(chunk, "data_array"), columns, what, fn, arg);
-		}
+		if (!rc)
+			rc = chunk_emit(d, id, chunk, what, columns, fn, arg, &nrows, &next, &nextlink, &last,
+			    err, errlen);
 		/* Follow the opaque internal link only when it stays on the workspace (it gets the
 		 * Authorization header); else fetch by index. */
-		if (nextlink && nextlink[0] == '/' && nextlink[1] != '/')
+		if (rc)
+			path = NULL;
+		else if (nextlink && nextlink[0] == '/' && nextlink[1] != '/')
 			path = estrdup(nextlink);
 		else if (next >= 0)
 			path = esprintf(STATEMENTS "/%s/result/chunks/%lld", id, (long long)next);
@@ -539,17 +637,24 @@ dbx_result_foreach(struct dbx *d, json_t *resp, dbx_row_fn fn, void *arg)
 		json_decref(chunk);
 		chunk = NULL;
 		free(what);
-		if (path) {
+		if (path && stop_requested) {
+			snprintf(err, errlen, "statement %s: stopped by %s", id, stop_name());
+			rc = STOP_INTERRUPTED;
+		} else if (path) {
 			what = esprintf("statement %s chunk %lld", id, (long long)(next >= 0 ? next : last + 1));
-			chunk = api(d, "GET", path, NULL, what, 1);
+			rc = api(d, "GET", path, NULL, what, 1, &chunk, err, errlen);
 			free(what);
-			free(path);
 		}
+		free(path);
 	}
+	json_decref(chunk);
 	total = json_object_get(manifest, "total_row_count");
-	if (json_is_integer(total) && json_integer_value(total) != nrows &&
-	    !json_is_true(json_object_get(manifest, "truncated")))
-		die(EX_PROTOCOL, "statement %s: malformed result: %lld rows, the manifest says %lld", id,
+	if (!rc && json_is_integer(total) && json_integer_value(total) != nrows &&
+	    !json_is_true(json_object_get(manifest, "truncated"))) {
+		snprintf(err, errlen, "statement %s: malformed result: %lld rows, the manifest says %lld", id,
 		    nrows, (long long)json_integer_value(total));
+		rc = EX_PROTOCOL;
+	}
 	json_decref(columns);
+	return rc;
 }

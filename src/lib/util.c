@@ -265,3 +265,9 @@ stop_signals_catch(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }
+
+int
+stop_status(int rc)
+{
+	return rc == STOP_INTERRUPTED ? 128 + (int)stop_requested : rc;
+}

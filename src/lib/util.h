@@ -59,5 +59,7 @@ void buf_free(struct buf *);
 #define STOP_INTERRUPTED (-1)
 extern volatile sig_atomic_t stop_requested;
 void stop_signals_catch(void);
+/* The exit status for a library's return code: 128 + signal for STOP_INTERRUPTED, else rc. */
+int stop_status(int rc);
 
 #endif
