@@ -47,27 +47,6 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-/* 200M, 1G, 52428800: bytes with an optional K, M or G (powers of 1024). */
-static long long
-parse_size(const char *s)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || v <= 0)
-		return -1;
-	switch (toupper((unsigned char)*end)) {
-	case 'K': v <<= 10; end++; break;
-	case 'M': v <<= 20; end++; break;
-	case 'G': v <<= 30; end++; break;
-	}
-	if (*end == 'B' || *end == 'b')
-		end++;
-	return *end ? -1 : v;
-}
-
 static long long
 parse_count(const char *s, const char *what)
 {
@@ -201,7 +180,7 @@ main(int argc, char *argv[])
 		case 'o': url = optarg; break;
 		case 'p': profile = optarg; break;
 		case 's':
-			if ((target = parse_size(optarg)) <= 0)
+			if ((target = esize_parse(optarg, "-s")) == 0)
 				die(EX_USAGE, "-s %s: not a size (bytes, or with K, M, G)", optarg);
 			break;
 		case 't': table = optarg; break;
@@ -310,8 +289,6 @@ main(int argc, char *argv[])
 		json_decref(out);
 		json_decref(resp);
 	}
-	if (fflush(stdout) != 0)
-		die(EX_IOERR, "stdout: %s", strerror(errno));
 	free(sql);
 	free(location);
 	free(base);
@@ -325,5 +302,6 @@ main(int argc, char *argv[])
 	}
 	free(sch.col);
 	dbx_free(&d);
+	stdout_close();
 	return 0;
 }

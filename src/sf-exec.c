@@ -38,11 +38,8 @@ static void
 print_row(const char *line, size_t len, void *arg)
 {
 	(void)arg;
-	if (fwrite(line, 1, len, stdout) != len) {
-		if (errno == EPIPE)
-			exit(EX_IOERR);
-		die(EX_IOERR, "standard output: %s", strerror(errno));
-	}
+	if (fwrite(line, 1, len, stdout) != len)
+		stdout_fail();
 }
 
 int
@@ -99,8 +96,7 @@ main(int argc, char *argv[])
 		http_init();
 		rc = sf_execute(&s, sql, print_row, NULL, err, sizeof err);
 	}
-	if (fflush(stdout) != 0 && errno != EPIPE)
-		die(EX_IOERR, "standard output: %s", strerror(errno));
+	stdout_close();
 	if (rc == SF_INTERRUPTED) {
 		warnmsg("%s: interrupted", s.what);
 		rc = 128 + *s.stop;
@@ -113,7 +109,5 @@ main(int argc, char *argv[])
 	free(text);
 	free(sql);
 	free(defs);
-	if (!dry)
-		curl_global_cleanup();
 	return rc;
 }

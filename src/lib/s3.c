@@ -275,7 +275,7 @@ s3_list_page(const struct s3 *s, const char *bucket, const char *prefix, const c
 	req.idempotent = 1;
 	req.headers = s3_sign(s, "GET", url, NULL, "", 0);
 	rc = http_do(&req, &r);
-	curl_slist_free_all(req.headers);
+	http_headers_free(req.headers);
 	if (rc) {
 		snprintf(err, errlen, "%s", r.err);
 		goto out;
