@@ -14,6 +14,7 @@
 #include "databricks.h"
 #include "http.h"
 #include "jsonl.h"
+#include "sql.h"
 #include "util.h"
 
 #define DEFAULT_TARGET	(200LL << 20)	/* 200 MiB: inside Snowflake's 100-250 MB advice */
@@ -191,11 +192,11 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc || !table || !datecol || !date || !url)
 		usage();
-	if (!dbx_valid_table(table))
+	if (!sql_name_valid(table, SQL_SPARK))
 		die(EX_USAGE, "-t %s: not a table name (catalog.schema.table of letters, digits, _)", table);
-	if (!dbx_valid_identifier(datecol))
+	if (!sql_ident_plain(datecol, SQL_SPARK))
 		die(EX_USAGE, "-c %s: not a column name", datecol);
-	if (!dbx_valid_date(date))
+	if (!sql_date_valid(date))
 		die(EX_USAGE, "-d %s: not a date (YYYY-MM-DD)", date);
 	if (!dbx_valid_s3url(url))
 		die(EX_USAGE, "-o %s: not an s3://bucket/prefix URL of safe characters", url);
@@ -231,7 +232,7 @@ main(int argc, char *argv[])
 	if (cols) {
 		list = estrdup(cols);
 		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			if (!dbx_valid_identifier(tok))
+			if (!sql_ident_plain(tok, SQL_SPARK))
 				die(EX_USAGE, "-l %s: not a column name", tok);
 			if (!(col = find_column(&sch, tok)))
 				die(EX_DATAERR, "%s: no column %s", table, tok);

@@ -15,6 +15,7 @@
 
 #include "databricks.h"
 #include "http.h"
+#include "sql.h"
 
 #define STATEMENTS	"/api/2.0/sql/statements"
 #define WAIT_TIMEOUT	"5s"	/* short, so that SIGINT cancels a statement promptly */
@@ -134,7 +135,7 @@ oauth_token(struct dbx *d)
 	q.what = "oauth token";
 	q.idempotent = 1;
 	rc = http_do(&q, &r);
-	curl_slist_free_all(h);	/* libcurl's slist copies; the copy holding the secret goes too */
+	http_headers_free(h);	/* libcurl's slist copies; the copy holding the secret goes too */
 	free(url);
 	if (rc)
 		die(rc, "%s", r.err);
@@ -199,7 +200,7 @@ api(struct dbx *d, const char *method, const char *path, json_t *body, const cha
 	q.what = what;
 	q.idempotent = idem;
 	rc = http_do(&q, &r);
-	curl_slist_free_all(q.headers);
+	http_headers_free(q.headers);
 	free(url);
 	free(text);
 	if (rc)
@@ -237,7 +238,7 @@ dbx_param_parse(char *s, struct dbx_param *p)
 				return -1;
 	}
 	p->name = s;
-	return dbx_valid_identifier(s) ? 0 : -1;
+	return sql_ident_plain(s, SQL_SPARK) ? 0 : -1;
 }
 
 json_t *
@@ -403,7 +404,7 @@ fetch_link(json_t *link, const char *what, int may_expire)
 	q.what = what;	/* never the URL: it is a credential until it expires */
 	q.idempotent = 1;
 	rc = http_do(&q, &r);
-	curl_slist_free_all(h);
+	http_headers_free(h);
 	if (rc)
 		die(rc, "%s", r.err);
 	if (r.status == 403 && may_expire) {
