@@ -257,14 +257,15 @@ main(int argc, char *argv[])
 		die(rc, "%s", err);
 	}
 	if (r.body.len && fwrite(r.body.p, 1, r.body.len, stdout) != r.body.len)
-		die(EX_IOERR, "standard output: write error");
+		stdout_fail();
 	http_resp_free(&r);
-	curl_slist_free_all(signed_hdrs);
-	curl_slist_free_all(extra);
+	http_headers_free(signed_hdrs);
+	http_headers_free(extra);
 	aws_creds_free(&creds);
 	free(url);
 	free(body);
 	free(svc_upper);
 	free(action);
+	stdout_close();
 	return 0;
 }

@@ -33,7 +33,7 @@ print_row(json_t *columns, json_t *row, void *arg)
 	if (dbx_row_json(columns, row, &o->line, &bad) != 0)
 		die(EX_PROTOCOL, "statement %s: column %s: malformed value", o->id, bad);
 	if (fwrite(o->line.p, 1, o->line.len, stdout) != o->line.len)
-		die(EX_IOERR, "stdout: %s", strerror(errno));
+		stdout_fail();
 }
 
 int
@@ -88,7 +88,8 @@ main(int argc, char *argv[])
 		free(s);
 		free(url);
 		json_decref(req);
-		return fflush(stdout) == 0 ? 0 : EX_IOERR;
+		stdout_close();
+		return 0;
 	}
 
 	stop_signals_catch();
@@ -98,12 +99,11 @@ main(int argc, char *argv[])
 	o.id = json_string_value(json_object_get(resp, "statement_id"));
 	if ((rc = dbx_result_foreach(&d, resp, print_row, &o, err, sizeof err)) != 0)
 		die(stop_status(rc), "%s", err);
-	if (fflush(stdout) != 0)
-		die(EX_IOERR, "stdout: %s", strerror(errno));
 	json_decref(resp);
 	json_decref(body);
 	buf_free(&o.line);
 	dbx_free(&d);
 	free(sql);
+	stdout_close();
 	return 0;
 }

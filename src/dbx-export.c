@@ -14,6 +14,7 @@
 #include "databricks.h"
 #include "http.h"
 #include "jsonl.h"
+#include "sql.h"
 #include "util.h"
 
 #define DEFAULT_TARGET	(200LL << 20)	/* 200 MiB: inside Snowflake's 100-250 MB advice */
@@ -45,27 +46,6 @@ usage(void)
 	fprintf(stderr, "usage: dbx-export [-nv] [-p profile] [-w warehouse] [-s size] [-k dataset] "
 	    "[-l col,...] -t table -c date_column -d YYYY-MM-DD -o s3://bucket/prefix\n");
 	exit(EX_USAGE);
-}
-
-/* 200M, 1G, 52428800: bytes with an optional K, M or G (powers of 1024). */
-static long long
-parse_size(const char *s)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || v <= 0)
-		return -1;
-	switch (toupper((unsigned char)*end)) {
-	case 'K': v <<= 10; end++; break;
-	case 'M': v <<= 20; end++; break;
-	case 'G': v <<= 30; end++; break;
-	}
-	if (*end == 'B' || *end == 'b')
-		end++;
-	return *end ? -1 : v;
 }
 
 static long long
@@ -219,7 +199,7 @@ main(int argc, char *argv[])
 		case 'o': url = optarg; break;
 		case 'p': profile = optarg; break;
 		case 's':
-			if ((target = parse_size(optarg)) <= 0)
+			if ((target = esize_parse(optarg, "-s")) == 0)
 				die(EX_USAGE, "-s %s: not a size (bytes, or with K, M, G)", optarg);
 			break;
 		case 't': table = optarg; break;
@@ -230,11 +210,11 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc || !table || !datecol || !date || !url)
 		usage();
-	if (!dbx_valid_table(table))
+	if (!sql_name_valid(table, SQL_SPARK))
 		die(EX_USAGE, "-t %s: not a table name (catalog.schema.table of letters, digits, _)", table);
-	if (!dbx_valid_identifier(datecol))
+	if (!sql_ident_plain(datecol, SQL_SPARK))
 		die(EX_USAGE, "-c %s: not a column name", datecol);
-	if (!dbx_valid_date(date))
+	if (!sql_date_valid(date))
 		die(EX_USAGE, "-d %s: not a date (YYYY-MM-DD)", date);
 	if (!dbx_valid_s3url(url))
 		die(EX_USAGE, "-o %s: not an s3://bucket/prefix URL of safe characters", url);
@@ -267,7 +247,7 @@ main(int argc, char *argv[])
 	if (cols) {
 		list = estrdup(cols);
 		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			if (!dbx_valid_identifier(tok))
+			if (!sql_ident_plain(tok, SQL_SPARK))
 				die(EX_USAGE, "-l %s: not a column name", tok);
 			if (!(col = find_column(&sch, tok)))
 				die(EX_DATAERR, "%s: no column %s", table, tok);
@@ -323,8 +303,6 @@ main(int argc, char *argv[])
 		json_decref(out);
 		json_decref(resp);
 	}
-	if (fflush(stdout) != 0)
-		die(EX_IOERR, "stdout: %s", strerror(errno));
 	free(sql);
 	free(location);
 	free(base);
@@ -338,5 +316,6 @@ main(int argc, char *argv[])
 	}
 	free(sch.col);
 	dbx_free(&d);
+	stdout_close();
 	return 0;
 }

@@ -68,7 +68,7 @@ print_sql(enum sql_dialect d, const char *table, const char *part_col, char **da
 		die(EX_USAGE, "%s", err);
 	progress("%zu files, %zu columns", nfiles, p.ncols);
 	if (fputs(sql, stdout) == EOF || fflush(stdout) == EOF)
-		die(EX_IOERR, "standard output: %s", strerror(errno));
+		stdout_fail();
 	free(sql);
 	profile_free(&p);
 	return 0;
@@ -215,7 +215,7 @@ compare(const char *spath, const char *tpath, const char *fpath, const char *key
 		json_decref(out);
 	}
 	if (fflush(stdout) == EOF)
-		die(EX_IOERR, "standard output: %s", strerror(errno));
+		stdout_fail();
 	free(keys);
 	json_decref(src), json_decref(tgt), json_decref(files);
 	return bad ? EX_CHECK : 0;
@@ -233,7 +233,7 @@ main(int argc, char *argv[])
 	char **dates = NULL;
 	size_t ndates = 0;
 	enum sql_dialect d = SQL_SPARK;
-	int c;
+	int c, rc;
 
 	setprogname(argv[0]);
 	while ((c = getopt_long(argc, argv, "d:hp:s:t:v", longopts, NULL)) != -1) {
@@ -274,11 +274,15 @@ main(int argc, char *argv[])
 			usage();
 		if (!sql_name_valid(table, d))
 			die(EX_USAGE, "-t %s: not a table name (db.schema.table, plain identifiers)", table);
-		return print_sql(d, table, part, dates, ndates, argc ? argv[0] : NULL);
+		rc = print_sql(d, table, part, dates, ndates, argc ? argv[0] : NULL);
+		stdout_close();
+		return rc;
 	}
 	if (table || ndates || argc < 2 || argc > 3)
 		usage();
 	if (strcmp(argv[0], "-") == 0 && strcmp(argv[1], "-") == 0)
 		die(EX_USAGE, "source and target cannot both be standard input");
-	return compare(argv[0], argv[1], argc > 2 ? argv[2] : NULL, part ? part : "date");
+	rc = compare(argv[0], argv[1], argc > 2 ? argv[2] : NULL, part ? part : "date");
+	stdout_close();
+	return rc;
 }

@@ -191,7 +191,7 @@ read_range(struct file *f, long long from, long long to)
 	q.url = f->url;
 	q.idempotent = 1;
 	q.headers = s3_sign(s3, "GET", f->url, range, "", 0);
-	curl_slist_free_all(range);
+	http_headers_free(range);
 	http_pool_add(pool, &q, on_range, f);
 }
 
@@ -221,25 +221,13 @@ emit(const struct file *f)
 	json_decref(o);
 }
 
-static long long
-parse_size(const char *s, char **end)
-{
-	long long v = strtoll(s, end, 10);
-
-	switch (**end) {
-	case 'G': case 'g': v <<= 30; (*end)++; break;
-	case 'M': case 'm': v <<= 20; (*end)++; break;
-	case 'K': case 'k': v <<= 10; (*end)++; break;
-	}
-	return v;
-}
-
 int
 main(int argc, char *argv[])
 {
 	struct s3 conn;
 	struct s3_page pg;
 	char *prefix, *token = NULL, err[512], *end;
+	const char *rest, *why = NULL;
 	int footers = 1, all = 0, jobs = 16, c, rc;
 	size_t i, nfiles = 0, pages = 0, hidden_from;
 
@@ -259,9 +247,10 @@ main(int argc, char *argv[])
 				die(EX_USAGE, "-j %s: not a number from 1 to 256", optarg);
 			break;
 		case 's':
-			band_min = parse_size(optarg, &end);
-			if (*end != '-' || (band_max = parse_size(end + 1, &end), *end) || band_min > band_max)
-				die(EX_USAGE, "-s %s: not a size band such as 100M-250M", optarg);
+			if (size_parse(optarg, &band_min, &rest, &why) != 0 || *rest != '-' ||
+			    size_parse(rest + 1, &band_max, NULL, &why) != 0 || band_min > band_max)
+				die(EX_USAGE, "-s %s: %s%snot a size band such as 100M-250M", optarg,
+				    why ? why : "", why ? ": " : "");
 			break;
 		case 'v':
 			verbose = 1;
@@ -333,7 +322,8 @@ main(int argc, char *argv[])
 			free(f->what);
 			free(f->err);
 		}
-		fflush(stdout);
+		if (fflush(stdout) == EOF)
+			stdout_fail();
 		free(files);
 		progress("s3://%s/%s: %zu data files in %zu pages", bucket, prefix, nfiles, pages);
 		s3_page_free(&pg);
@@ -343,5 +333,6 @@ main(int argc, char *argv[])
 	if (!nfiles)
 		die(EX_NOINPUT, "s3://%s/%s: no %s", bucket, prefix, all ? "objects" : "Parquet data files");
 	free(prefix);
+	stdout_close();
 	return status;
 }

@@ -136,7 +136,7 @@ load(struct load *l, const char *conn_name, const char *sql)
 	progress("%s: loading %zu files, %lld rows", s.what, l->nfiles, l->rows);
 	rc = sf_execute(&s, sql, on_row, &res, err, sizeof err);
 	if (fflush(stdout) != 0)
-		die(EX_IOERR, "standard output: %s", strerror(errno));
+		stdout_fail();
 	if (rc == STOP_INTERRUPTED)
 		die(stop_status(rc), "%s: interrupted", s.what);
 	/* A statement that fails ends the request before COMMIT, and the session's
@@ -251,7 +251,7 @@ main(int argc, char *argv[])
 		die(EX_DATAERR, "%s", err);
 	if (ddl || pipe || dry) {
 		fputs(sql, stdout);
-		rc = fflush(stdout) == 0 ? 0 : EX_IOERR;
+		rc = 0;
 	} else {
 		rc = load(&l, conn_name, sql);
 	}
@@ -259,5 +259,6 @@ main(int argc, char *argv[])
 	load_free(&l);
 	if (in != stdin)
 		fclose(in);
+	stdout_close();
 	return rc;
 }

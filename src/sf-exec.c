@@ -37,11 +37,8 @@ static void
 print_row(const char *line, size_t len, void *arg)
 {
 	(void)arg;
-	if (fwrite(line, 1, len, stdout) != len) {
-		if (errno == EPIPE)
-			exit(EX_IOERR);
-		die(EX_IOERR, "standard output: %s", strerror(errno));
-	}
+	if (fwrite(line, 1, len, stdout) != len)
+		stdout_fail();
 }
 
 int
@@ -98,8 +95,7 @@ main(int argc, char *argv[])
 		http_init();
 		rc = sf_execute(&s, sql, print_row, NULL, err, sizeof err);
 	}
-	if (fflush(stdout) != 0 && errno != EPIPE)
-		die(EX_IOERR, "standard output: %s", strerror(errno));
+	stdout_close();
 	if (rc == STOP_INTERRUPTED) {
 		warnmsg("%s: interrupted", s.what);
 		rc = stop_status(rc);
@@ -112,7 +108,5 @@ main(int argc, char *argv[])
 	free(text);
 	free(sql);
 	free(defs);
-	if (!dry)
-		curl_global_cleanup();
 	return rc;
 }

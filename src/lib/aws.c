@@ -11,6 +11,7 @@
 
 #include "aws.h"
 #include "config.h"
+#include "http.h"
 #include "util.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
@@ -758,9 +759,7 @@ aws_sign(const struct aws_creds *c, const char *service, const char *method, con
 	/* the canonical request holds the session token */
 	OPENSSL_cleanse(creq, strlen(creq));
 	free(creq);
-	for (l = sign; l; l = l->next)
-		OPENSSL_cleanse(l->data, strlen(l->data));
-	curl_slist_free_all(sign);
+	http_headers_free(sign);
 	free(hash);
 	free(host);
 	return out;

@@ -81,7 +81,7 @@ char *aws_signature(const unsigned char key[32], const char *string_to_sign);
  * Returns a NEW list: copies of the caller's headers (minus any Host-less duplicates of the
  * headers added here), then Host (unless the caller gave one), X-Amz-Date,
  * X-Amz-Content-Sha256, X-Amz-Security-Token (with a session token) and Authorization.
- * The caller frees it with curl_slist_free_all; headers is not consumed. */
+ * The caller frees it with http_headers_free; headers is not consumed. */
 struct curl_slist *aws_sign(const struct aws_creds *c, const char *service, const char *method,
     const char *url, struct curl_slist *headers, const void *body, size_t bodylen, time_t now);
 

@@ -82,10 +82,8 @@ int dbx_row_json(json_t *columns, json_t *row, struct buf *out, const char **bad
 /* The raw text of the named column in row, or NULL (SQL NULL or no such column). */
 const char *dbx_row_get(json_t *columns, json_t *row, const char *name);
 
-/* Validation of what dbx-export splices into SQL. */
-int dbx_valid_identifier(const char *);		/* [A-Za-z_][A-Za-z0-9_]*, at most 255 */
-int dbx_valid_table(const char *);		/* one to three identifiers joined by '.' */
-int dbx_valid_date(const char *);		/* YYYY-MM-DD naming a real day */
+/* Validation of what dbx-export splices into SQL (identifiers, table names and dates are
+ * sql.c's: sql_ident_plain, sql_name_valid and sql_date_valid with SQL_SPARK). */
 int dbx_valid_s3url(const char *);		/* s3://bucket[/prefix...] with safe characters */
 int dbx_valid_dataset(const char *);		/* one path segment: [A-Za-z0-9._=-]+, not . or .. */
 

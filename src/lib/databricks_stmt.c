@@ -15,6 +15,7 @@
 
 #include "databricks.h"
 #include "http.h"
+#include "sql.h"
 
 #define STATEMENTS	"/api/2.0/sql/statements"
 #define WAIT_TIMEOUT	"5s"	/* short, so that SIGINT cancels a statement promptly */
@@ -152,7 +153,7 @@ oauth_token(struct dbx *d, char *err, size_t errlen)
 	q.what = "oauth token";
 	q.idempotent = 1;
 	rc = http_do(&q, &r);
-	curl_slist_free_all(h);	/* libcurl's slist copies; the copy holding the secret goes too */
+	http_headers_free(h);	/* libcurl's slist copies; the copy holding the secret goes too */
 	free(url);
 	if (rc) {
 		snprintf(err, errlen, "%s", r.err);
@@ -229,7 +230,7 @@ api(struct dbx *d, const char *method, const char *path, json_t *body, const cha
 	q.what = what;
 	q.idempotent = idem;
 	rc = http_do(&q, &r);
-	curl_slist_free_all(q.headers);
+	http_headers_free(q.headers);
 	free(url);
 	free(text);
 	if (rc) {
@@ -268,7 +269,7 @@ dbx_param_parse(char *s, struct dbx_param *p)
 				return -1;
 	}
 	p->name = s;
-	return dbx_valid_identifier(s) ? 0 : -1;
+	return sql_ident_plain(s, SQL_SPARK) ? 0 : -1;
 }
 
 json_t *
@@ -465,7 +466,7 @@ fetch_link(json_t *link, const char *what, int may_expire, json_t **rows, char *
 	q.what = what;	/* never the URL: it is a credential until it expires */
 	q.idempotent = 1;
 	rc = http_do(&q, &r);
-	curl_slist_free_all(h);
+	http_headers_free(h);
 	if (rc) {
 		snprintf(err, errlen, "%s", r.err);
 	} else if (r.status == 403 && may_expire) {

@@ -10,54 +10,6 @@
 /* Validation */
 
 int
-dbx_valid_identifier(const char *s)
-{
-	size_t n;
-
-	if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
-		return 0;
-	for (n = 0; s[n]; n++)
-		if (!(isalnum((unsigned char)s[n]) || s[n] == '_') || n >= 255)
-			return 0;
-	return 1;
-}
-
-int
-dbx_valid_table(const char *s)
-{
-	char *t = estrdup(s), *p, *save = NULL;
-	int n = 0, ok = 1;
-
-	if (!*s || s[strlen(s) - 1] == '.' || *s == '.' || strstr(s, ".."))
-		ok = 0;
-	for (p = strtok_r(t, ".", &save); ok && p; p = strtok_r(NULL, ".", &save))
-		if (!dbx_valid_identifier(p) || ++n > 3)
-			ok = 0;
-	free(t);
-	return ok && n >= 1;
-}
-
-int
-dbx_valid_date(const char *s)
-{
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, m, d, i, leap;
-
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-			return 0;
-	y = atoi(s);
-	m = atoi(s + 5);
-	d = atoi(s + 8);
-	if (y < 1 || m < 1 || m > 12 || d < 1)
-		return 0;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return d <= mdays[m - 1] + (m == 2 && leap);
-}
-
-int
 dbx_valid_s3url(const char *s)
 {
 	const char *p, *b;

@@ -9,39 +9,10 @@
 #include <strings.h>
 
 #include "databricks.h"
+#include "jsonl.h"
 
-#define TWO53		9007199254740992LL
 
 /* Values */
-
-static void
-json_quote(const char *s, struct buf *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	const char *p;
-
-	buf_add(out, "\"", 1);
-	for (p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		switch (c) {
-		case '"': buf_add(out, "\\\"", 2); break;
-		case '\\': buf_add(out, "\\\\", 2); break;
-		case '\n': buf_add(out, "\\n", 2); break;
-		case '\r': buf_add(out, "\\r", 2); break;
-		case '\t': buf_add(out, "\\t", 2); break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-
-				buf_add(out, u, 6);
-			} else {
-				buf_add(out, p, 1);
-			}
-		}
-	}
-	buf_add(out, "\"", 1);
-}
 
 /* Moves *p past a run of digits; 0 if there was none. */
 static int
@@ -91,25 +62,7 @@ json_number(const char *s)
 static int
 integer_json(const char *s, struct buf *out)
 {
-	const char *p = s;
-	long long v;
-	char *end;
-
-	if (*p == '-' || *p == '+')
-		p++;
-	if (!*p)
-		return -1;
-	for (; *p; p++)
-		if (!isdigit((unsigned char)*p))
-			return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno == ERANGE || v > TWO53 || v < -TWO53) {
-		json_quote(s, out);	/* jq 1.6 would round it */
-		return 0;
-	}
-	buf_printf(out, "%lld", v);
-	return 0;
+	return jsonl_int_append(out, s, strlen(s));	/* beyond 2^53 a string: jq 1.6 would round it */
 }
 
 static int
@@ -128,7 +81,7 @@ double_json(const char *s, struct buf *out)
 	if (end == s || *end)
 		return -1;
 	if (!isfinite(v)) {
-		json_quote(s, out);	/* NaN, Infinity: JSON has no numbers for them */
+		jsonl_str_append(out, s, strlen(s));	/* NaN, Infinity: JSON has no numbers for them */
 		return 0;
 	}
 	for (prec = 15; prec <= 17; prec++) {
@@ -161,7 +114,7 @@ big_ints_to_strings(json_t *v, int *changed)
 	if (json_is_integer(v)) {
 		json_int_t n = json_integer_value(v);
 
-		if (n > TWO53 || n < -TWO53) {
+		if (!jsonl_int_exact((long long)n)) {
 			char t[32];
 
 			snprintf(t, sizeof t, "%lld", (long long)n);
@@ -217,7 +170,7 @@ dbx_value_json(const char *type, const char *s, struct buf *out)
 	if (!strcmp(type, "DECIMAL")) {
 		if (!decimal_ok(s))
 			return -1;
-		json_quote(s, out);
+		jsonl_str_append(out, s, strlen(s));
 		return 0;
 	}
 	if (!strcmp(type, "BOOLEAN")) {
@@ -237,16 +190,16 @@ dbx_value_json(const char *type, const char *s, struct buf *out)
 			char *t = estrdup(s);
 
 			t[sp - s] = 'T';
-			json_quote(t, out);
+			jsonl_str_append(out, t, strlen(t));
 			free(t);
 		} else {
-			json_quote(s, out);
+			jsonl_str_append(out, s, strlen(s));
 		}
 		return 0;
 	}
 	if (!strcmp(type, "ARRAY") || !strcmp(type, "MAP") || !strcmp(type, "STRUCT"))
 		return complex_json(s, out);
-	json_quote(s, out);	/* STRING CHAR DATE BINARY INTERVAL USER_DEFINED_TYPE, and the unknown */
+	jsonl_str_append(out, s, strlen(s));	/* STRING CHAR DATE BINARY INTERVAL USER_DEFINED_TYPE, and the unknown */
 	return 0;
 }
 
@@ -275,7 +228,9 @@ dbx_row_json(json_t *columns, json_t *row, struct buf *out, const char **badcol)
 
 		if (i)
 			buf_add(out, ",", 1);
-		json_quote(name ? name : "", out);
+		if (!name)
+			name = "";
+		jsonl_str_append(out, name, strlen(name));
 		buf_add(out, ":", 1);
 		rc = dbx_value_json(json_string_value(json_object_get(c, "type_name")), t, out);
 		free(t);

@@ -17,11 +17,43 @@
 #define BACKOFF_CAP_MS	20000
 #define RETRY_AFTER_CAP	120	/* seconds; a longer Retry-After is not worth blocking a load for */
 
+/* One cache of connections, DNS answers and TLS sessions for every request of the tool, so
+ * that sequential requests (pages of a listing, polls of a statement) reuse one connection.
+ * The tools are single-threaded: no lock functions are needed. */
+static CURLSH *share;
+
+static void
+http_cleanup(void)
+{
+	if (share && curl_share_cleanup(share) == CURLSHE_OK)
+		share = NULL;
+	curl_global_cleanup();
+}
+
 void
 http_init(void)
 {
+	if (share)
+		return;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		die(EX_SOFTWARE, "libcurl initialisation failed");
+	if (!(share = curl_share_init()) ||
+	    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+	    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+	    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
+		die(EX_SOFTWARE, "libcurl: cannot share connections");
+	atexit(http_cleanup);
+}
+
+void
+http_headers_free(struct curl_slist *h)
+{
+	struct curl_slist *p;
+
+	for (p = h; p; p = p->next)
+		if (p->data)
+			explicit_bzero(p->data, strlen(p->data));
+	curl_slist_free_all(h);
 }
 
 void
@@ -84,14 +116,35 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+static const char *
+req_name(const struct http_req *q)
+{
+	return q->what ? q->what : q->url;
+}
+
+/* A handle for one try of q, or NULL with r->err set: an option that keeps a request safe (TLS
+ * verification, the protocols allowed, the shared cache) that libcurl refuses is never ignored. */
 static CURL *
 handle_new(const struct http_req *q, const char *url, struct http_resp *r)
 {
 	CURL *h = curl_easy_init();
 	const char *ca = getenv("CURL_CA_BUNDLE");
+	CURLcode c;
 
-	if (!h)
-		die(EX_SOFTWARE, "libcurl: cannot create a handle");
+	if (!h) {
+		snprintf(r->err, sizeof r->err, "%s: libcurl: cannot create a handle", req_name(q));
+		return NULL;
+	}
+	if ((c = curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L)) != CURLE_OK ||
+	    (c = curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L)) != CURLE_OK ||
+	    (c = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
+	    (c = curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https")) != CURLE_OK ||
+	    (ca && *ca && (c = curl_easy_setopt(h, CURLOPT_CAINFO, ca)) != CURLE_OK) ||
+	    (c = curl_easy_setopt(h, CURLOPT_SHARE, share)) != CURLE_OK) {
+		snprintf(r->err, sizeof r->err, "%s: libcurl: %s", req_name(q), curl_easy_strerror(c));
+		curl_easy_cleanup(h);
+		return NULL;
+	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "dbx2sf/" VERSION);
@@ -101,10 +154,6 @@ handle_new(const struct http_req *q, const char *url, struct http_resp *r)
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (ca && *ca)
-		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, q->headers);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r->body);
@@ -207,12 +256,6 @@ why(CURLcode c, const struct http_resp *r)
 	return s;
 }
 
-static const char *
-req_name(const struct http_req *q)
-{
-	return q->what ? q->what : q->url;
-}
-
 /* The final word after the last try, as a sysexits code and a one-line reason. */
 static int
 give_up(const struct http_req *q, CURLcode c, const char *cerr, struct http_resp *r, int tries)
@@ -239,7 +282,8 @@ http_do(const struct http_req *q, struct http_resp *r)
 		long ms;
 
 		resp_reset(r);
-		h = handle_new(q, url, r);
+		if (!(h = handle_new(q, url, r)))
+			return EX_SOFTWARE;
 		cerr[0] = '\0';
 		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
 		c = curl_easy_perform(h);
@@ -277,6 +321,7 @@ struct http_pool {
 	CURLM *m;
 	int max, running, pending;
 	struct transfer *queue, *queue_tail;
+	struct transfer *failed;	/* no handle could be made: done with EX_SOFTWARE */
 };
 
 struct http_pool *
@@ -328,6 +373,18 @@ due(const struct timespec *t)
 }
 
 static void
+transfer_free(struct transfer *t)
+{
+	http_headers_free(t->req.headers);
+	free(t->url);
+	free(t->retry_url);
+	free(t->method);
+	free(t->what);
+	http_resp_free(&t->resp);
+	free(t);
+}
+
+static void
 start_due(struct http_pool *p)
 {
 	struct transfer **pp = &p->queue, *t;
@@ -339,6 +396,12 @@ start_due(struct http_pool *p)
 			t->try++;
 			resp_reset(&t->resp);
 			t->h = handle_new(&t->req, t->try > 1 && t->retry_url ? t->retry_url : t->url, &t->resp);
+			if (!t->h) {
+				/* Its callback runs from pool_step, once the queue is whole again. */
+				t->next = p->failed;
+				p->failed = t;
+				continue;
+			}
 			t->cerr[0] = '\0';
 			curl_easy_setopt(t->h, CURLOPT_ERRORBUFFER, t->cerr);
 			curl_easy_setopt(t->h, CURLOPT_PRIVATE, t);
@@ -351,18 +414,6 @@ start_due(struct http_pool *p)
 		p->queue_tail = t;
 		pp = &t->next;
 	}
-}
-
-static void
-transfer_free(struct transfer *t)
-{
-	curl_slist_free_all(t->req.headers);
-	free(t->url);
-	free(t->retry_url);
-	free(t->method);
-	free(t->what);
-	http_resp_free(&t->resp);
-	free(t);
 }
 
 static void
@@ -407,13 +458,19 @@ static void
 pool_step(struct http_pool *p)
 {
 	CURLMsg *msg;
+	struct transfer *t;
 	int n, left, completed = 0;
 
 	start_due(p);
+	while ((t = p->failed)) {
+		p->failed = t->next;
+		p->pending--;
+		t->done(EX_SOFTWARE, &t->resp, t->arg);
+		transfer_free(t);
+		completed++;
+	}
 	curl_multi_perform(p->m, &n);
 	while ((msg = curl_multi_info_read(p->m, &left))) {
-		struct transfer *t;
-
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);

@@ -1,5 +1,13 @@
 /* http.h: the one HTTP layer over libcurl. Every request goes through here, so timeouts, TLS
- * verification, the user agent, and retry with jittered backoff live in one place. */
+ * verification (checked: a refused option fails the request), the protocols allowed, the user
+ * agent, retry with jittered backoff, and one cache of connections, DNS answers and TLS sessions
+ * shared by every request of a tool (sequential requests reuse one connection) live in one place.
+ *
+ * What is held in memory: one response body per request, whole, in http_resp.body. Only
+ * responses whose size is bounded come through here: an S3 listing page (at most 1000 keys), a
+ * Parquet footer's tail range, one Snowflake result partition, one Databricks result chunk or
+ * statement status, a token, an AWS control-plane answer (aws-request). Results are streamed to
+ * standard output one partition or chunk at a time, never gathered; no object body is fetched. */
 #ifndef DBX2SF_HTTP_H
 #define DBX2SF_HTTP_H
 
@@ -11,7 +19,9 @@ struct http_req {
 	const char *url;
 	const char *retry_url;		/* if set, used instead of url for every resend (Snowflake's
 					 * "&retry=true" makes a resubmit idempotent) */
-	struct curl_slist *headers;	/* complete, already signed; not freed by http */
+	struct curl_slist *headers;	/* complete, already signed; http_do borrows them (the
+					 * caller frees them with http_headers_free), http_pool_add
+					 * takes them (the pool frees them so) */
 	const void *body;
 	size_t bodylen;
 	const char *what;		/* names the request in diagnostics: "s3://b/k", "statement 01b…" */
@@ -29,8 +39,13 @@ struct http_resp {
 	char err[256];			/* with a non-zero http_do return: one line naming what failed */
 };
 
-void http_init(void);			/* once, from main */
+void http_init(void);			/* once, from main; cleans up at exit */
 void http_resp_free(struct http_resp *);
+
+/* Frees a header list after wiping every entry: lists carry Authorization (Bearer tokens, SigV4
+ * signatures) and X-Amz-Security-Token. Every header list handed to http is freed with this,
+ * never with curl_slist_free_all. NULL is fine. */
+void http_headers_free(struct curl_slist *);
 
 /* Perform req, retrying 429, 500, 502, 503, 504 and transport errors with jittered exponential
  * backoff (Retry-After honoured, capped). Returns 0 when a final response arrived (any status: the
@@ -39,7 +54,7 @@ void http_resp_free(struct http_resp *);
  * failing. Progress on retries goes to stderr with -v. */
 int http_do(const struct http_req *, struct http_resp *);
 
-/* Concurrent requests over one curl multi handle with keep-alive connection reuse. Submit with
+/* Concurrent requests over one curl multi handle, sharing http_do's connection cache. Submit with
  * http_pool_add, which copies url/method/what and takes ownership of req->headers (req->body must
  * stay valid until the callback). The callback runs in the caller's thread, in completion order,
  * with http_do's return semantics; the response is freed after it returns. At most `max`

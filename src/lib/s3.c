@@ -329,7 +329,7 @@ s3_list_page(struct s3 *s, const char *bucket, const char *prefix, const char *t
 		req.idempotent = 1;
 		req.headers = s3_sign(s, "GET", url, NULL, "", 0);
 		rc = http_do(&req, &r);
-		curl_slist_free_all(req.headers);
+		http_headers_free(req.headers);
 		if (rc) {
 			snprintf(err, errlen, "%s", r.err);
 			goto out;

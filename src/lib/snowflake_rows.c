@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jsonl.h"
 #include "snowflake.h"
 
 /* ---- values ---- */
@@ -28,50 +29,6 @@ sf_type_of(const char *t)
 		if (strcasecmp(t, map[i].name) == 0)
 			return map[i].type;
 	return SF_OTHER;
-}
-
-static void
-json_str_append(struct buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, run = 0;
-
-	buf_add(b, "\"", 1);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		buf_add(b, s + run, i - run);
-		run = i + 1;
-		switch (c) {
-		case '"': buf_add(b, "\\\"", 2); break;
-		case '\\': buf_add(b, "\\\\", 2); break;
-		case '\n': buf_add(b, "\\n", 2); break;
-		case '\r': buf_add(b, "\\r", 2); break;
-		case '\t': buf_add(b, "\\t", 2); break;
-		default: {
-			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-
-			buf_add(b, e, 6);
-		}
-		}
-	}
-	buf_add(b, s + run, n - run);
-	buf_add(b, "\"", 1);
-}
-
-/* [-]digits: the integer fits a double exactly (|v| <= 2^53), so jq 1.6 keeps it. */
-static int
-int_json_safe(const char *s, size_t n)
-{
-	static const char max[] = "9007199254740992";
-
-	if (n && (*s == '-' || *s == '+'))
-		s++, n--;
-	while (n > 1 && *s == '0')
-		s++, n--;
-	return n < sizeof max - 1 || (n == sizeof max - 1 && memcmp(s, max, n) <= 0);
 }
 
 static int
@@ -262,8 +219,8 @@ json_compact_append(struct buf *b, const char *s, size_t n)
 			for (j = i; j < n && (isdigit((unsigned char)s[j]) || strchr("+-.eE", s[j])); j++)
 				if (s[j] == '.' || s[j] == 'e' || s[j] == 'E')
 					integral = 0;
-			if (integral && !int_json_safe(s + i, j - i))
-				json_str_append(b, s + i, j - i);
+			if (integral && !jsonl_text_exact(s + i, j - i))
+				jsonl_str_append(b, s + i, j - i);
 			else
 				buf_add(b, s + i, j - i);
 			i = j;
@@ -289,15 +246,15 @@ sf_value_append(struct buf *b, const struct sf_col *c, const char *s, size_t n)
 	switch (c->type) {
 	case SF_FIXED:
 		if (c->scale == 0 && all_digits(s + (n && *s == '-'), n - (n && *s == '-'))) {
-			if (int_json_safe(s, n))
+			if (jsonl_text_exact(s, n))
 				buf_add(b, s, n);
 			else
-				json_str_append(b, s, n);
+				jsonl_str_append(b, s, n);
 			return 0;
 		}
 		if (!sf_is_decimal(s, n))
 			return -1;
-		json_str_append(b, s, n);
+		jsonl_str_append(b, s, n);
 		return 0;
 	case SF_REAL:
 		if (is_json_number(s, n)) {
@@ -375,7 +332,7 @@ sf_value_append(struct buf *b, const struct sf_col *c, const char *s, size_t n)
 		return 0;
 	}
 	default:	/* TEXT, BINARY (hex), DECFLOAT (exact), anything newer: the text */
-		json_str_append(b, s, n);
+		jsonl_str_append(b, s, n);
 		return 0;
 	}
 }
@@ -401,7 +358,7 @@ sf_cols_parse(json_t *rowtype, struct sf_col **cols, size_t *ncols)
 			return -1;
 		}
 		c[i].name = estrdup(name);
-		json_str_append(&k, name, strlen(name));
+		jsonl_str_append(&k, name, strlen(name));
 		buf_add(&k, ":", 1);
 		c[i].key = k.p;
 		c[i].type = sf_type_of(json_string_value(json_object_get(t, "type")));

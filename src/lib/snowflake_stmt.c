@@ -110,7 +110,7 @@ call(struct sf_session *s, const char *method, const char *url, const char *retr
 	/* GETs, and POSTs resent with the same requestId and retry=true, never run twice. */
 	q.idempotent = 1;
 	rc = http_do(&q, r);
-	curl_slist_free_all(q.headers);
+	http_headers_free(q.headers);
 	if (rc)
 		snprintf(err, errlen, "%s", r->err);
 	return rc;

@@ -1,5 +1,7 @@
 /* util.c: diagnostics, allocation, buffers. */
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,29 @@ setprogname(const char *path)
 	const char *s = strrchr(path, '/');
 
 	argv0 = (char *)(s ? s + 1 : path);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void
+stdout_fail(void)
+{
+	int e = errno;
+
+	if (e == EPIPE)
+		exit(EX_IOERR);
+	die(EX_IOERR, "<stdout>: %s", e ? strerror(e) : "write error");
+}
+
+void
+stdout_close(void)
+{
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		/* A failure flushed earlier left the error flag but perhaps no errno. */
+		stdout_fail();
+	}
+	if (fclose(stdout) == EOF)
+		stdout_fail();
 }
 
 static void
@@ -123,6 +148,60 @@ errf(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+int
+size_parse(const char *s, long long *v, const char **end, const char **why)
+{
+	const char *p = s;
+	long long n = 0;
+	int shift = 0;
+
+	if (!*s) {
+		*why = "empty";
+		return -1;
+	}
+	if (*p < '0' || *p > '9') {
+		*why = "not a size";
+		return -1;
+	}
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (LLONG_MAX - (*p - '0')) / 10) {
+			*why = "too large";
+			return -1;
+		}
+		n = n * 10 + (*p - '0');
+	}
+	switch (*p) {
+	case 'K': case 'k': shift = 10; p++; break;
+	case 'M': case 'm': shift = 20; p++; break;
+	case 'G': case 'g': shift = 30; p++; break;
+	}
+	if (*p == 'B' || *p == 'b')
+		p++;
+	if (end)
+		*end = p;
+	else if (*p) {
+		*why = "not a size";
+		return -1;
+	}
+	if (n > LLONG_MAX >> shift) {
+		*why = "too large";
+		return -1;
+	}
+	*v = n << shift;
+	return 0;
+}
+
+long long
+esize_parse(const char *s, const char *flag)
+{
+	const char *why;
+	long long v;
+
+	if (size_parse(s, &v, NULL, &why) != 0)
+		die(EX_USAGE, "%s %s: %s (bytes, or with K, M, G)", flag, s, why);
+	return v;
 }
 
 char *

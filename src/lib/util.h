@@ -12,7 +12,17 @@
 extern char *argv0;	/* the tool's name, set by setprogname() from main */
 extern int verbose;	/* -v: progress lines on stderr */
 
+/* Names the tool for diagnostics, and sets the one SIGPIPE policy of every tool: SIGPIPE is
+ * ignored (libcurl needs that too), so a reader that went away shows up as EPIPE on a write to
+ * standard output, which stdout_fail() turns into a quiet exit 74. */
 void setprogname(const char *);
+
+/* Standard output. stdout_fail() is for a write to it that failed: EPIPE (the reader is gone,
+ * as with "| head -1") exits 74 quietly; any other error prints "tool: <stdout>: reason" and
+ * exits 74 (EX_IOERR). stdout_close() ends every tool: flush, check ferror, fclose, and
+ * stdout_fail() on any error, so a write error is never a success (sbase's fshut). */
+void stdout_fail(void) __attribute__((noreturn));
+void stdout_close(void);
 
 /* Diagnostics: "tool: message\n" on stderr. die() exits with the given sysexits code. */
 void die(int, const char *, ...) __attribute__((noreturn, format(printf, 2, 3)));
@@ -29,6 +39,15 @@ char *esprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 /* Writes a one-line reason into err (for library calls that report rather than die); returns -1. */
 int errf(char *err, size_t errlen, const char *, ...) __attribute__((format(printf, 3, 4)));
+
+/* Sizes in bytes: decimal digits with an optional K, M or G (powers of 1024) and an optional
+ * B: "52428800", "200M", "1GB", "0". Stores the value in *v and returns 0, or returns -1 with
+ * *why set to a reason ("empty", "not a size", "too large"); nothing else is stored then. With
+ * end NULL the whole string must be the size; else parsing stops after it and *end points at
+ * what follows (for ranges such as 100M-250M). A sign, blanks or junk are not a size. */
+int size_parse(const char *s, long long *v, const char **end, const char **why);
+/* The same, dying "flag s: reason" with EX_USAGE (for main's option parsing). */
+long long esize_parse(const char *s, const char *flag);
 
 /* The whole of a file ("-": standard input), NUL-terminated; *len (if given) its length. Dies
  * naming the file: EX_NOINPUT when it cannot be opened, EX_IOERR on a read error. */

@@ -56,3 +56,15 @@ setup_file() {
 	[ "$status" -eq 64 ]
 	[ "$stderr" = "aws-request: -f and -d both give the body; use one" ]
 }
+
+@test "a write error is not a success: standard output full exits 74; a reader gone, 74 quietly" {
+	b=ar-full-$$
+	aws-request -s s3 -X PUT /$b >/dev/null
+	aws-request -s s3 -X PUT -d 'hello, world' "/$b/x.txt" >/dev/null
+	run_full aws-request -s s3 "/$b/x.txt"
+	[ "$status" -eq 74 ]
+	[ "$stderr" = "aws-request: <stdout>: No space left on device" ]
+	run_closed_pipe aws-request -s s3 "/$b/x.txt"
+	[ "$status" -eq 74 ]
+	[ -z "$stderr" ]
+}

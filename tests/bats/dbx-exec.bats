@@ -255,3 +255,25 @@ stat_of() { curl -sf "$DBX_URL/_stack/stats" | jq "$1 // 0"; }
 	run_split dbx-exec -f x.sql 'SELECT 1'
 	[ "$status" -eq 64 ]
 }
+
+@test "control characters and DEL come out escaped, as sf-exec writes them" {
+	run_split dbx-exec "SELECT concat('a', char(127), char(1), char(9), 'b') AS s"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"s":"a\u007f\u0001\tb"}' ]
+	[ "$(jq -r .s <<<"$output" | od -An -tx1 | tr -d ' \n')" = "617f0109620a" ]
+}
+
+@test "a write error is not a success: standard output full exits 74; a reader gone, 74 quietly" {
+	run_full dbx-exec "SELECT 1 AS n"
+	[ "$status" -eq 74 ]
+	[ "$stderr" = "dbx-exec: <stdout>: No space left on device" ]
+	run_full dbx-exec -n "SELECT 1 AS n"
+	[ "$status" -eq 74 ]
+	[ "$stderr" = "dbx-exec: <stdout>: No space left on device" ]
+	run_closed_pipe dbx-exec "SELECT 1 AS n"
+	[ "$status" -eq 74 ]
+	[ -z "$stderr" ]
+	run --separate-stderr bash -c 'dbx-exec "SELECT id FROM range(25000)" | head -1; echo "${PIPESTATUS[*]}" >&2'
+	[ "$output" = '{"id":0}' ]
+	[ "$stderr" = "74 0" ]
+}

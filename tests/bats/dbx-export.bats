@@ -192,3 +192,24 @@ stat_of() { curl -sf "$DBX_URL/_stack/stats" | jq "$1 // 0"; }
 	done
 	[ "$(stat_of '.statements.submitted')" -eq "$before" ]
 }
+
+@test "a write error is not a success: standard output full exits 74; a reader gone, 74 quietly" {
+	run_full dbx-export -n -s $TARGET -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/exports"
+	[ "$status" -eq 74 ]
+	[ "$stderr" = "dbx-export: <stdout>: No space left on device" ]
+	run_closed_pipe dbx-export -n -s $TARGET -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/exports"
+	[ "$status" -eq 74 ]
+	[ -z "$stderr" ]
+}
+
+@test "-s: sizes are checked, not wrapped: too large, zero, negative and junk are refused (64)" {
+	for s in 9000000000G 0 -5M 12X ''; do
+		run_split dbx-export -n -s "$s" -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/exports"
+		[ "$status" -eq 64 ]
+		[ "$output" = "" ]
+	done
+	run_split dbx-export -n -s 9000000000G -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/exports"
+	[ "$stderr" = "dbx-export: -s 9000000000G: too large (bytes, or with K, M, G)" ]
+	run_split dbx-export -n -s 200MB -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/exports"
+	[ "$status" -eq 0 ]
+}

@@ -25,3 +25,18 @@ bats_require_minimum_version 1.5.0
 run_split() {
 	run --separate-stderr "$@"
 }
+
+# Standard output that fails, for the tests of write errors. run_full: standard output is
+# /dev/full (every write fails with ENOSPC). run_closed_pipe: standard output is a pipe whose
+# reader has gone, as in "cmd | head -1" once head has exited, with SIGPIPE at its default (as
+# a shell leaves it): every write fails with EPIPE. Both set $status, $output (stdout: nothing
+# can reach it) and $stderr as run_split does.
+run_full() {
+	run --separate-stderr sh -c '"$@" >/dev/full' sh "$@"
+}
+run_closed_pipe() {
+	run --separate-stderr "$REPO/.venv/bin/python" -c 'import os, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+r, w = os.pipe(); os.close(r); os.dup2(w, 1); os.close(w)
+os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}

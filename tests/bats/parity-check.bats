@@ -169,3 +169,18 @@ setup() {
 	[[ $output == *"TIMESTAMP_MICROS: 2 partitions"*"identical on both engines"* ]]
 	[[ $output == *"a changed value is reported: checksum"* ]]
 }
+
+@test "a write error is not a success: standard output full exits 74; a reader gone, 74 quietly" {
+	run_full parity-check source.jsonl target.jsonl
+	[ "$status" -eq 74 ]
+	[ "$stderr" = "parity-check: <stdout>: No space left on device" ]
+	run_full parity-check -s spark -t main.sales.trips -p date files.jsonl
+	[ "$status" -eq 74 ]
+	[ "$stderr" = "parity-check: <stdout>: No space left on device" ]
+	run_closed_pipe parity-check source.jsonl target.jsonl
+	[ "$status" -eq 74 ]
+	[ -z "$stderr" ]
+	run_closed_pipe parity-check -s snowflake -t db.public.trips -p date files.jsonl
+	[ "$status" -eq 74 ]
+	[ -z "$stderr" ]
+}

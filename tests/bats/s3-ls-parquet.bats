@@ -164,7 +164,7 @@ teardown_file() {
 start_faultproxy() {
 	port=$("$REPO/.venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	"$REPO/.venv/bin/python" "$REPO/tests/stack/faultproxy.py" --port "$port" --upstream "$AWS_ENDPOINT_URL" \
-		--count-file "$BATS_TEST_TMPDIR/count" "$@" 3>&- &
+		--count-file "$BATS_TEST_TMPDIR/count" --conn-file "$BATS_TEST_TMPDIR/conns" "$@" 3>&- &
 	proxy_pid=$!
 	for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 	proxy_url=http://127.0.0.1:$port
@@ -365,4 +365,47 @@ keys_under() { aws_cli s3api list-objects-v2 --bucket "$BUCKET" --prefix "$1" --
 		.ts == "INT96" and .dec9 == "INT32" and .dec18 == "INT64" and .dec38 == "FIXED_LEN_BYTE_ARRAY"' <<<"$output"
 	jq -e -s 'map(select(.key | test("/micros/"))) | .[0].schema[] | select(.name == "ts") |
 		.physical == "INT64" and .logical == "TIMESTAMP" and .unit == "MICROS" and .utc == false' <<<"$output"
+}
+
+@test "sequential requests share one connection: a listing of three pages is one TCP connection" {
+	"$REPO/.venv/bin/python" "$REPO/tests/gen/s3_fill.py" "$BUCKET" conn/ 2100 "$SAMPLES/physical.parquet"
+	start_faultproxy --fail 0
+	probes=$(cat "$BATS_TEST_TMPDIR/conns")	# start_faultproxy's own check that it listens
+	AWS_ENDPOINT_URL=$proxy_url run_split s3-ls-parquet -F "s3://$BUCKET/conn/"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <<<"$output")" -eq 2100 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/count")" -eq 3 ]
+	echo "connections: $(($(cat "$BATS_TEST_TMPDIR/conns") - probes)) for 3 requests"
+	[ "$(($(cat "$BATS_TEST_TMPDIR/conns") - probes))" -eq 1 ]
+}
+
+@test "a write error is not a success: standard output full exits 74 with one line" {
+	run_full s3-ls-parquet -F "s3://$BUCKET/ds/"
+	[ "$status" -eq 74 ]
+	[ "$stderr" = "s3-ls-parquet: <stdout>: No space left on device" ]
+	run_full s3-ls-parquet "s3://$BUCKET/ds/"
+	[ "$status" -eq 74 ]
+	[ "$stderr" = "s3-ls-parquet: <stdout>: No space left on device" ]
+}
+
+@test "a reader that goes away (| head -1) ends the listing quietly, exit 74" {
+	run_closed_pipe s3-ls-parquet -F "s3://$BUCKET/ds/"
+	[ "$status" -eq 74 ]
+	[ -z "$stderr" ]
+	# 400 lines are more than a pipe holds: the writes after head has gone fail.
+	"$REPO/.venv/bin/python" "$REPO/tests/gen/s3_fill.py" "$BUCKET" head/ 400 "$SAMPLES/physical.parquet"
+	run --separate-stderr bash -c 's3-ls-parquet -F "$1" | head -1; echo "${PIPESTATUS[*]}" >&2' _ "s3://$BUCKET/head/"
+	[ "$(jq -r .key <<<"$output")" = "head/part-00000.parquet" ]
+	[ "$stderr" = "74 0" ]
+}
+
+@test "-s: a size too large for 64 bits is refused (64), not wrapped" {
+	run_split s3-ls-parquet -s 9000000000G-9000000001G "s3://$BUCKET/ds/"
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "s3-ls-parquet: -s 9000000000G-9000000001G: too large: not a size band such as 100M-250M" ]
+	[ "$output" = "" ]
+	run_split s3-ls-parquet -s 100M-9999999999999999999 "s3://$BUCKET/ds/"
+	[ "$status" -eq 64 ]
+	run_split s3-ls-parquet -s 100MB-250MB -F "s3://$BUCKET/ds/"
+	[ "$status" -eq 0 ]
 }

@@ -241,3 +241,14 @@ COMMIT;" ]
 	[ "$status" -eq 65 ]
 	[[ $stderr == *"part-00000.parquet: no footer rows or schema"* ]]
 }
+
+@test "-n: a write error is not a success: standard output full exits 74; a reader gone, 74 quietly" {
+	SNOWFLAKE_HOME=/nonexistent run_full sf-copy -n -p date -s "@$STAGE=$STAGE_URL" -t "$TABLE" \
+		"$BATS_FILE_TMPDIR/files-15-r1.jsonl"
+	[ "$status" -eq 74 ]
+	[ "$stderr" = "sf-copy: <stdout>: No space left on device" ]
+	SNOWFLAKE_HOME=/nonexistent run_closed_pipe sf-copy -n -p date -s "@$STAGE=$STAGE_URL" -t "$TABLE" \
+		"$BATS_FILE_TMPDIR/files-15-r1.jsonl"
+	[ "$status" -eq 74 ]
+	[ -z "$stderr" ]
+}

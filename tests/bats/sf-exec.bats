@@ -486,3 +486,29 @@ inject() { curl -fs -X POST "$URL/_stack/inject" -d "$1" >/dev/null; }
 	[ "$status" -eq 76 ]
 	[ "$stderr" = "sf-exec: select 1: result without a valid resultSetMetaData.rowType" ]
 }
+
+# ---- standard output ----
+
+@test "control characters and DEL come out escaped, as dbx-exec writes them" {
+	run_split sf-exec "select 'a' || chr(127) || chr(1) || chr(9) || 'b' as s"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"S":"a\u007f\u0001\tb"}' ]
+	[ "$(jq -r .S <<<"$output" | od -An -tx1 | tr -d ' \n')" = "617f0109620a" ]
+}
+
+@test "a write error is not a success: standard output full exits 74; a reader gone, 74 quietly" {
+	run_full sf-exec "select 1 as n"
+	[ "$status" -eq 74 ]
+	[ "$stderr" = "sf-exec: <stdout>: No space left on device" ]
+	run_full sf-exec -n "select 1 as n"
+	[ "$status" -eq 74 ]
+	[ "$stderr" = "sf-exec: <stdout>: No space left on device" ]
+	run_closed_pipe sf-exec "select 1 as n"
+	[ "$status" -eq 74 ]
+	[ -z "$stderr" ]
+	# (PIPESTATUS: the first command's 74 is what a closed pipe leaves; head's own status is 0)
+	run --separate-stderr bash -c 'sf-exec "select seq4() as n from table(generator(rowcount => 100000))" | head -1
+		echo "${PIPESTATUS[*]}" >&2'
+	[ "$output" = '{"N":0}' ]
+	[ "$stderr" = "74 0" ]
+}

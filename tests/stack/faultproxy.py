@@ -3,7 +3,8 @@
 an HTTP proxy for the retry tests. The first N requests get an S3-style error response (or, with
 --drop, a closed connection and no response); the rest are forwarded to the upstream unchanged
 (path, query and headers byte for byte, so SigV4 signatures stay valid). Prints the number of
-requests it saw to --count-file at each request. With --tls it serves HTTPS with that certificate,
+requests it saw to --count-file at each request, and the number of TCP connections it accepted
+to --conn-file at each connection (for the tests of connection reuse). With --tls it serves HTTPS with that certificate,
 for the tests of TLS verification.
 
 Two S3 behaviours moto does not have:
@@ -37,6 +38,7 @@ ap.add_argument("--status", type=int, default=503)
 ap.add_argument("--retry-after")
 ap.add_argument("--drop", action="store_true")
 ap.add_argument("--count-file")
+ap.add_argument("--conn-file")
 ap.add_argument("--tls")
 ap.add_argument("--ignore-encoding-type", choices=("absent", "empty"))
 ap.add_argument("--plus-blanks", action="store_true")
@@ -46,6 +48,7 @@ args = ap.parse_args()
 up = urllib.parse.urlsplit(args.upstream)
 lock = threading.Lock()
 seen = 0
+conns = 0
 
 CODES = {429: "TooManyRequests", 500: "InternalError", 503: "SlowDown", 504: "GatewayTimeout"}
 ENCODED = re.compile(rb"<(Key|Prefix|StartAfter|Delimiter)>([^<]*)</\1>")
@@ -74,6 +77,15 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *a):
         pass
+
+    def setup(self):
+        global conns
+        super().setup()
+        with lock:
+            conns += 1
+            if args.conn_file:
+                with open(args.conn_file, "w") as f:
+                    f.write("%d\n" % conns)
 
     def handle_any(self):
         global seen

@@ -1,10 +1,48 @@
-/* util_test.c: buffers, formatting, percent-encoding, reading a whole file. */
+/* util_test.c: buffers, formatting, percent-encoding, reading a whole file, sizes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "util.h"
 #include "t.h"
+
+static void
+sizes(void)
+{
+	static const struct { const char *s; long long v; } ok[] = {
+		{ "0", 0 }, { "52428800", 52428800 }, { "1K", 1024 }, { "200M", 200LL << 20 },
+		{ "200m", 200LL << 20 }, { "1G", 1LL << 30 }, { "1GB", 1LL << 30 }, { "7b", 7 },
+		{ "0G", 0 }, { "8589934591G", 8589934591LL << 30 },	/* the largest G that fits */
+		{ "9223372036854775807", 9223372036854775807LL },
+	};
+	static const struct { const char *s, *why; } bad[] = {
+		{ "", "empty" }, { "-1", "not a size" }, { "+1", "not a size" }, { " 1", "not a size" },
+		{ "M", "not a size" }, { "1T", "not a size" }, { "1MM", "not a size" },
+		{ "1 M", "not a size" }, { "1M ", "not a size" }, { "0x10", "not a size" },
+		{ "9000000000G", "too large" }, { "8589934592G", "too large" },
+		{ "9223372036854775808", "too large" }, { "99999999999999999999999", "too large" },
+		{ "9007199254740992K", "too large" },
+	};
+	const char *why, *end;
+	long long v;
+	size_t i;
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		v = -1;
+		T_CHECK(size_parse(ok[i].s, &v, NULL, &why) == 0 && v == ok[i].v, "size %s: %lld", ok[i].s, v);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		why = NULL;
+		v = 42;
+		T_CHECK(size_parse(bad[i].s, &v, NULL, &why) == -1 && v == 42 && why &&
+		    strcmp(why, bad[i].why) == 0, "size \"%s\": %s", bad[i].s, why ? why : "accepted");
+	}
+	T_CHECK(size_parse("100M-250M", &v, &end, &why) == 0 && v == 100LL << 20 && strcmp(end, "-250M") == 0,
+	    "a range's first size, end at the rest");
+	T_CHECK(size_parse("9000000000G-1G", &v, &end, &why) == -1 && strcmp(why, "too large") == 0,
+	    "a range's first size too large");
+	T_CHECK(esize_parse("128M", "-s") == 128LL << 20, "esize_parse");
+}
 
 int
 main(void)
@@ -54,5 +92,6 @@ main(void)
 		T_CHECK(strlen(s) == i, "estrndup %zu", i);
 		free(s);
 	}
+	sizes();
 	T_DONE();
 }
