@@ -232,7 +232,8 @@ as_text(struct buf *b, const char *x, enum sql_dialect d)
  * other's way: NaN, inf, -inf, 0, -0 (0 for both zeros unless signed_zero), else
  * [-]m"p"q with m×2^q the value, q = max(e-52, -1074) for the binary exponent e (m < 2^53,
  * the IEEE significand). e is floor(log2|x|), corrected by one where the engine's log
- * rounded across a power of two; scaling by a power of two is exact, so m is.
+ * rounded across a power of two; scaling by a power of two is exact, so m is. (For the
+ * largest subnormals the correction may be off, but q is -1074 whatever it says.)
  */
 static void
 float_text(struct buf *b, const char *x, enum sql_dialect d, int signed_zero)
@@ -244,10 +245,12 @@ float_text(struct buf *b, const char *x, enum sql_dialect d, int signed_zero)
 	buf_printf(&v, spark ? "CAST(%s AS DOUBLE)" : "CAST(%s AS FLOAT)", x);
 	/* |x| where it has a logarithm, else 1: LOG errors on 0 in Snowflake. */
 	buf_printf(&g, "CASE WHEN ABS(%s) > 0 AND ABS(%s) < %s THEN ABS(%s) ELSE 1 END", v.p, v.p, inf, v.p);
-	buf_printf(&l, spark ? "FLOOR(LOG2(%s))" : "FLOOR(LOG(2, %s))", g.p);
-	/* g/2 against 2^(l-1): exact for normal g and never 2^1024 (Snowflake may refuse it). */
-	buf_printf(&q, "GREATEST(%s - CASE WHEN %s / 2 < POWER(2, %s - 1) THEN 1 "
-	    "WHEN %s / 2 >= POWER(2, %s) THEN -1 ELSE 0 END - 52, -1074)", l.p, g.p, l.p, g.p, l.p);
+	/* Kept within the exponents of doubles: 2^l is then finite and not 0. */
+	buf_printf(&l, spark ? "GREATEST(LEAST(FLOOR(LOG2(%s)), 1023), -1074)" :
+	    "GREATEST(LEAST(FLOOR(LOG(2, %s)), 1023), -1074)", g.p);
+	/* Both tests exact: a comparison, and a quotient in [0.5, 2^53) that needs no rounding. */
+	buf_printf(&q, "GREATEST(%s - CASE WHEN %s < POWER(2, %s) THEN 1 "
+	    "WHEN %s / POWER(2, %s) >= 2 THEN -1 ELSE 0 END - 52, -1074)", l.p, g.p, l.p, g.p, l.p);
 	buf_printf(b, "CASE WHEN %s IS NULL THEN NULL", v.p);
 	if (spark)
 		buf_printf(b, " WHEN isnan(%s) THEN 'NaN'", v.p);

@@ -9,8 +9,8 @@ warehouse) and on the Snowflake stand-in's SQL (sqlglot -> DuckDB) over the same
 2. Sums at the limits: DECIMAL(38,10) and DECIMAL(38,0) values at their maximum and BIGINT at
    +-(2^63-1), many rows: both engines sum without overflow, and parity-check's total equals
    Python's exact Decimal sum.
-3. Doubles and floats: random bit patterns, subnormals, 1e308, the largest double, -0.0,
-   NaN, +-inf: every metric byte-identical on both engines, min and max equal to Python's
+3. Doubles and floats: random bit patterns, subnormals, 1e308, the largest double, powers of
+   two and their neighbours, -0.0, NaN, +-inf: every metric byte-identical on both engines, min and max equal to Python's
    exact m p q text, and a changed last bit, 0.0 for -0.0, or NaN for a value is reported.
 
 Exit 0 when all holds; the first failure stops with a message.
@@ -80,8 +80,12 @@ def doubles():
     rnd = random.Random(20261129)
     out = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072009e-308, 2.2250738585072014e-308,
            1e308, -1e308, 1.7976931348623157e308, 0.9999999999999999, 1.0, 2.0 ** 52 + 1,
-           1 / 3, -2.5, 0.1, float("inf"), float("-inf")]
-    while len(out) < 200:
+           1 / 3, -2.5, 0.1, float("inf"), float("-inf"), 2.0 ** -1021 - 2.0 ** -1074]
+    # Powers of two and the doubles just below them, where a logarithm rounds across.
+    for k in range(-1074, 1024, 5):
+        out += [2.0 ** k, math.nextafter(2.0 ** k, 0), -math.nextafter(2.0 ** k, math.inf)]
+    n = len(out) + 300
+    while len(out) < n:
         x = struct.unpack("<d", rnd.getrandbits(64).to_bytes(8, "little"))[0]
         if not math.isnan(x):
             out.append(x)
