@@ -185,6 +185,23 @@ runs_of() { s3-ls-parquet -a "s3://$BUCKET/landing/trips/date=$1/" | jq -r .url 
 	s3-ls-parquet -a "s3://$BUCKET/landing/trips/date=2025-10-04/" | "$REPO/share/s3-delete"
 }
 
+@test "a date without rows in a range: exported, loaded and proven as 0 = 0 = 0, and the range matches" {
+	run_split rb -j2 backfill FROM=2025-10-03 TO=2025-10-04
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -c 'match$')" -eq 2 ]
+	jq -e -s 'length == 1 and .[0].status == "match"' "$WORK/state/trips/2025-10-04/parity.jsonl"
+	[ "$(jq -s 'map(.rows) | add' "$WORK/state/trips/2025-10-04/files.jsonl")" -eq 0 ]
+	for side in source target; do
+		jq -e -s 'length == 1 and .[0].rows == "0" and .[0].checksum == "0" and .[0].partition == "2025-10-04"' \
+			"$WORK/state/trips/2025-10-04/$side.jsonl"
+	done
+	[ "$(sf-exec "SELECT COUNT(*) AS n FROM RB.PUBLIC.TRIPS WHERE \"trip_date\" = '2025-10-04'" | jq .N)" -eq 0 ]
+	# Run again: nothing to do, the proof stands.
+	run_split rb backfill FROM=2025-10-03 TO=2025-10-04
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -c 'match$')" -eq 2 ]
+}
+
 @test "a row changed in the target after the load: parity fails, no parity.jsonl" {
 	sf-exec "UPDATE RB.PUBLIC.TRIPS SET \"fare\" = \"fare\" + 1 WHERE \"trip_date\" = '2025-10-03'
 		AND \"trip_id\" = (SELECT MIN(\"trip_id\") FROM RB.PUBLIC.TRIPS WHERE \"trip_date\" = '2025-10-03')" >/dev/null
