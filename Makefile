@@ -78,7 +78,7 @@ install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/share/dbx2sf/sql
 	install -m 644 Makefile share/config.mk share/*.jq $(DESTDIR)$(PREFIX)/share/dbx2sf/
 	install -m 755 share/dates share/config-check share/iam-apply share/s3-notify share/s3-delete \
-		share/prune-runs $(DESTDIR)$(PREFIX)/share/dbx2sf/
+		share/prune-runs share/step share/status share/doctor $(DESTDIR)$(PREFIX)/share/dbx2sf/
 	install -m 644 share/sql/*.sql $(DESTDIR)$(PREFIX)/share/dbx2sf/sql/
 
 uninstall:
