@@ -532,6 +532,32 @@ def show_stages(app, sess, m, sql):
         "storage_integration")], rows)
 
 
+def list_stage(app, sess, m, sql):
+    """LIST @stage[/path] [PATTERN = '<regex>']: the stage's objects as Snowflake lists them
+    (name as the full URL, size, md5, last_modified), read through the stage's integration (its
+    role assumed with the external id), so a broken trust policy fails here as it does in COPY."""
+    st = get_stage(app, sess, m.group(1))
+    if not st["url"]:
+        raise SqlError("001003", "42000", "SQL compilation error:\nLIST of an internal stage is not emulated.")
+    bucket, prefix = split_s3(st["url"].rstrip("/") + "/" + (m.group(2) or "").lstrip("/"))
+    rx = re.compile(unquote(m.group(3))) if m.group(3) else None
+    s3 = s3_client(app, st["integration"])
+    rows = []
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for o in page.get("Contents", []):
+                url = "s3://%s/%s" % (bucket, o["Key"])
+                if o["Key"].endswith("/") or (rx and not rx.fullmatch(url)):
+                    continue
+                rows.append((url, o["Size"], o["ETag"].strip('"'),
+                             o["LastModified"].strftime("%a, %d %b %Y %H:%M:%S GMT")))
+    except SqlError:
+        raise
+    except Exception as e:
+        raise SqlError("091003", "22000", "Failure using stage area. Cause: [%s]" % str(e).split("\n")[0])
+    return rows_result([("name", TEXT), ("size", NUM), ("md5", TEXT), ("last_modified", TEXT)], rows)
+
+
 def create_file_format(app, sess, m, sql):
     sess.implicit_commit()
     fq = sess.qualify(split_name(m.group(3)))
@@ -1170,6 +1196,7 @@ HANDLERS = [(re.compile(p, re.I | re.S), f) for p, f in [
     (r"^alter\s+(?:storage\s+)?integration\s+(?:if\s+exists\s+)?(\S+)\s+(.*)$", alter_integration),
     (r"^create\s+(or\s+replace\s+)?(?:temp(?:orary)?\s+)?stage\s+(if\s+not\s+exists\s+)?" + NAME + r"(\s+if\s+not\s+exists)?(.*)$", create_stage),
     (r"^drop\s+stage\s+(if\s+exists\s+)?(\S+)\s*$", drop_stage),
+    (r"^(?:list|ls)\s+@" + NAME + r"(/\S*)?(?:\s+pattern\s*=\s*('(?:[^']|'')*'))?\s*;?\s*$", list_stage),
     (r"^show\s+stages(?:\s+like\s+('(?:[^']|'')*'))?(?:\s+in\s+.*)?$", show_stages),
     (r"^create\s+(or\s+replace\s+)?file\s+format\s+(if\s+not\s+exists\s+)?(\S+)(.*)$", create_file_format),
     (r"^drop\s+file\s+format\s+(if\s+exists\s+)?(\S+)\s*$", drop_file_format),
