@@ -91,10 +91,13 @@ main(int argc, char *argv[])
 		return fflush(stdout) == 0 ? 0 : EX_IOERR;
 	}
 
+	stop_signals_catch();
 	http_init();
-	resp = dbx_execute(&d, body);
+	if ((rc = dbx_execute(&d, body, &resp, err, sizeof err)) != 0)
+		die(stop_status(rc), "%s", err);
 	o.id = json_string_value(json_object_get(resp, "statement_id"));
-	dbx_result_foreach(&d, resp, print_row, &o);
+	if ((rc = dbx_result_foreach(&d, resp, print_row, &o, err, sizeof err)) != 0)
+		die(stop_status(rc), "%s", err);
 	if (fflush(stdout) != 0)
 		die(EX_IOERR, "stdout: %s", strerror(errno));
 	json_decref(resp);

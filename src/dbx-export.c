@@ -97,15 +97,33 @@ run_id(void)
 	return esprintf("%s-%02x%02x%02x%02x", ts, r[0], r[1], r[2], r[3]);
 }
 
+/* Run one statement to SUCCEEDED; the program ends on anything else (a stop: 128 + signal). */
 static json_t *
 run(struct dbx *d, const char *sql)
 {
 	json_t *body = dbx_statement_body(d->warehouse, sql, NULL, 0, DBX_INLINE), *resp;
+	char err[512];
+	int rc;
 
 	progress("running: %s", sql);
-	resp = dbx_execute(d, body);
+	rc = dbx_execute(d, body, &resp, err, sizeof err);
 	json_decref(body);
+	if (rc)
+		die(stop_status(rc), "%s", err);
 	return resp;
+}
+
+/* Run one statement and hand each result row to fn. */
+static void
+query(struct dbx *d, const char *sql, dbx_row_fn fn, void *arg)
+{
+	json_t *resp = run(d, sql);
+	char err[512];
+	int rc;
+
+	if ((rc = dbx_result_foreach(d, resp, fn, arg, err, sizeof err)))
+		die(stop_status(rc), "%s", err);
+	json_decref(resp);
 }
 
 static void
@@ -226,6 +244,7 @@ main(int argc, char *argv[])
 		die(EX_USAGE, "-k %s: not a dataset name", dataset);
 	if ((rc = dbx_config(&d, profile, warehouse, err, sizeof err)) != 0)
 		die(rc, "%s", err);
+	stop_signals_catch();
 	http_init();
 
 	qt = dbx_quote_table(table);
@@ -233,17 +252,13 @@ main(int argc, char *argv[])
 
 	/* The plan: the table's size and schema, and the slice's share of its rows. */
 	sql = esprintf("DESCRIBE DETAIL %s", qt);
-	resp = run(&d, sql);
-	dbx_result_foreach(&d, resp, on_detail, &det);
+	query(&d, sql, on_detail, &det);
 	if (!det.seen)
 		die(EX_PROTOCOL, "%s: DESCRIBE DETAIL returned no row", table);
-	json_decref(resp);
 	free(sql);
 
 	sql = esprintf("DESCRIBE TABLE %s", qt);
-	resp = run(&d, sql);
-	dbx_result_foreach(&d, resp, on_column, &sch);
-	json_decref(resp);
+	query(&d, sql, on_column, &sch);
 	free(sql);
 	if (!(col = find_column(&sch, datecol)))
 		die(EX_DATAERR, "%s: no column %s", table, datecol);
@@ -270,11 +285,9 @@ main(int argc, char *argv[])
 
 	sql = esprintf("SELECT count(*) AS total_rows, count_if(%s = DATE'%s') AS slice_rows FROM %s",
 	    qc, date, qt);
-	resp = run(&d, sql);
-	dbx_result_foreach(&d, resp, on_counts, &cnt);
+	query(&d, sql, on_counts, &cnt);
 	if (!cnt.seen)
 		die(EX_PROTOCOL, "%s: row count returned no row", table);
-	json_decref(resp);
 	free(sql);
 
 	est = dbx_slice_bytes(det.size, cnt.slice, cnt.total);

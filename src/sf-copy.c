@@ -1,7 +1,6 @@
 /* sf-copy: load the Parquet files of one partition into a Snowflake table, atomically. */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,14 +131,14 @@ load(struct load *l, const char *conn_name, const char *sql)
 	if ((rc = sf_session_open(&s, &conn, 0, err, sizeof err)))
 		die(rc, "%s", err);
 	s.what = esprintf("%s %s=%s", l->table, l->part_col, l->part_value);
-	sf_catch_signals(&s);
+	stop_signals_catch();
 	http_init();
 	progress("%s: loading %zu files, %lld rows", s.what, l->nfiles, l->rows);
 	rc = sf_execute(&s, sql, on_row, &res, err, sizeof err);
 	if (fflush(stdout) != 0)
 		die(EX_IOERR, "standard output: %s", strerror(errno));
-	if (rc == SF_INTERRUPTED)
-		die(128 + *s.stop, "%s: interrupted", s.what);
+	if (rc == STOP_INTERRUPTED)
+		die(stop_status(rc), "%s: interrupted", s.what);
 	/* A statement that fails ends the request before COMMIT, and the session's
 	 * TRANSACTION_ABORT_ON_ERROR has already rolled the transaction back. */
 	if (rc == EX_DATAERR)

@@ -1,6 +1,5 @@
 /* sf-exec: run SQL through the Snowflake SQL API v2 and print result rows as JSON lines. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,15 +94,15 @@ main(int argc, char *argv[])
 		free(body);
 		rc = 0;
 	} else {
-		sf_catch_signals(&s);
+		stop_signals_catch();
 		http_init();
 		rc = sf_execute(&s, sql, print_row, NULL, err, sizeof err);
 	}
 	if (fflush(stdout) != 0 && errno != EPIPE)
 		die(EX_IOERR, "standard output: %s", strerror(errno));
-	if (rc == SF_INTERRUPTED) {
+	if (rc == STOP_INTERRUPTED) {
 		warnmsg("%s: interrupted", s.what);
-		rc = 128 + *s.stop;
+		rc = stop_status(rc);
 	} else if (rc) {
 		warnmsg("%s", err);
 	}

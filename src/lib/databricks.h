@@ -1,8 +1,8 @@
 /* databricks.h: a client for the Databricks SQL Statement Execution API 2.0.
  * Configuration and authentication follow Databricks unified client auth (~/.databrickscfg
  * profiles, DATABRICKS_* variables, personal access tokens, OAuth M2M); statements are submitted,
- * polled to a terminal state, cancelled on SIGINT/SIGTERM, and their result chunks are streamed
- * one at a time. */
+ * polled to a terminal state, cancelled when the tool is asked to stop, and their result chunks
+ * are streamed one at a time. */
 #ifndef DBX2SF_DATABRICKS_H
 #define DBX2SF_DATABRICKS_H
 
@@ -31,6 +31,8 @@ struct dbx {
  * win over the config file. Returns 0, or EX_CONFIG with a one-line reason in err. */
 int dbx_config(struct dbx *, const char *profile, const char *warehouse, char *err, size_t errlen);
 void dbx_free(struct dbx *);
+/* Internal to databricks_*.c: wipe a secret string and free it (NULL is fine). */
+void dbx_secret_free(char *);
 
 /* "example.cloud.databricks.com/x?y" -> "https://example.cloud.databricks.com"; an explicit
  * http:// (a private endpoint) is kept. NULL when the host is empty or malformed. */
@@ -54,17 +56,20 @@ int dbx_param_parse(char *s, struct dbx_param *p);
 json_t *dbx_statement_body(const char *warehouse, const char *sql, const struct dbx_param *,
     size_t nparams, int disposition);
 
-/* Submit body, poll with backoff until the statement reaches a terminal state (progress with -v),
- * and return the final response, SUCCEEDED. Any other outcome ends the program with the documented
- * exit status and a one-line diagnostic naming the statement. SIGINT and SIGTERM while the
- * statement runs cancel it (POST .../cancel) before the program ends. */
-json_t *dbx_execute(struct dbx *, json_t *body);
+/* Submit body and poll with backoff until the statement reaches a terminal state (progress with
+ * -v). Returns 0 with the final response, SUCCEEDED, in *resp; a sysexits code with a one-line
+ * reason naming the statement in err (EX_DATAERR failed, EX_TEMPFAIL cancelled by the service,
+ * EX_UNAVAILABLE closed, or the HTTP failure's code); or STOP_INTERRUPTED once stop_requested
+ * (util.h) was seen: a running statement has been cancelled (POST .../cancel) first. */
+int dbx_execute(struct dbx *, json_t *body, json_t **resp, char *err, size_t errlen);
 
 /* Stream the result of a SUCCEEDED response: every row of every chunk, in order, one chunk in
  * memory at a time. External links are fetched without the workspace's Authorization header.
  * fn gets the manifest's columns array and one row (an array of strings and nulls). */
 typedef void (*dbx_row_fn)(json_t *columns, json_t *row, void *arg);
-void dbx_result_foreach(struct dbx *, json_t *resp, dbx_row_fn, void *arg);
+/* Returns 0, a sysexits code with err set, or STOP_INTERRUPTED when stop_requested was seen
+ * between chunks. */
+int dbx_result_foreach(struct dbx *, json_t *resp, dbx_row_fn, void *arg, char *err, size_t errlen);
 
 /* Typed JSON for one JSON_ARRAY value of the given type_name, appended to out. Returns 0, or -1
  * when text is not a valid value of that type (a malformed response). */

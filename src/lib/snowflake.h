@@ -4,7 +4,6 @@
 #ifndef DBX2SF_SNOWFLAKE_H
 #define DBX2SF_SNOWFLAKE_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -12,9 +11,6 @@
 #include <openssl/evp.h>
 
 #include "util.h"
-
-/* Returned by sf_execute when *stop was set: the statement was cancelled (if it was running). */
-#define SF_INTERRUPTED (-1)
 
 /* One connection, resolved from connections.toml / config.toml and SNOWFLAKE_* variables. */
 struct sf_conn {
@@ -67,6 +63,11 @@ typedef void (*sf_row_fn)(const char *line, size_t len, void *arg);
  * Returns the rows read, or -1 - rows read before a malformed row or value. */
 long sf_rows_scan(const char *text, size_t len, const struct sf_col *, size_t ncols, sf_row_fn row,
     void *arg);
+/* Internal to snowflake_*.c: the span of the top-level "data" member of the JSON object in
+ * [p, end). 0 found, 1 not, -1 not an object. */
+int sf_rows_find_data(const char *p, const char *end, const char **a, const char **b);
+/* Internal to snowflake_*.c: [-]digits[.digits] exactly. */
+int sf_is_decimal(const char *s, size_t n);
 
 /* Snowflake CLI templating: every "<% name %>" replaced by the value of a "name=value"
  * definition. Outside quotes a value must be a plain (optionally dotted) identifier or a
@@ -90,12 +91,7 @@ struct sf_session {
 	char *bearer;			/* the token sent; never printed */
 	time_t minted;
 	const char *what;		/* names the statement in diagnostics */
-	volatile sig_atomic_t *stop;	/* set from a signal handler: cancel and return */
 };
-
-/* Catch SIGINT and SIGTERM for s: the first makes sf_execute cancel the running statement and
- * return SF_INTERRUPTED, with the signal's number in *s->stop; a second exits at once. */
-void sf_catch_signals(struct sf_session *);
 
 /* Build the endpoint and credentials. With dry != 0 no key or token file is read. 0, or a
  * sysexits code with err set (EX_CONFIG for missing/unsafe credentials). */
@@ -106,7 +102,8 @@ char *sf_request_body(const struct sf_session *, const char *sql);
 
 /* Run sql (one request, any number of statements) and call row() with each result row as one
  * JSON line, statement by statement, partition by partition. Returns 0, a sysexits code with err
- * set, or SF_INTERRUPTED once *stop was seen (a running statement has been cancelled). */
+ * set, or STOP_INTERRUPTED once stop_requested was seen (util.h; a running statement has been
+ * cancelled). */
 int sf_execute(struct sf_session *, const char *sql, sf_row_fn, void *arg, char *err, size_t errlen);
 
 #endif

@@ -240,3 +240,34 @@ buf_free(struct buf *b)
 	b->p = NULL;
 	b->len = b->cap = 0;
 }
+
+/* ---- the stop flag ---- */
+
+volatile sig_atomic_t stop_requested;
+
+static void
+stop_on_signal(int sig)
+{
+	/* The first signal cancels the statement; a second one does not wait for that. */
+	if (stop_requested)
+		_Exit(128 + sig);
+	stop_requested = sig;
+}
+
+void
+stop_signals_catch(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = stop_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int
+stop_status(int rc)
+{
+	return rc == STOP_INTERRUPTED ? 128 + (int)stop_requested : rc;
+}

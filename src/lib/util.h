@@ -50,4 +50,16 @@ void buf_vprintf(struct buf *, const char *, va_list) __attribute__((format(prin
 void buf_reset(struct buf *);
 void buf_free(struct buf *);
 
+/* ---- the stop flag ----
+ * stop_signals_catch() makes SIGINT and SIGTERM set stop_requested to the signal's number (no
+ * SA_RESTART: a sleep ends at once); a second signal exits 128 + signal at once. Library code
+ * that waits on a service checks the flag, cancels what it started there and returns
+ * STOP_INTERRUPTED; main then exits 128 + stop_requested. */
+#include <signal.h>
+#define STOP_INTERRUPTED (-1)
+extern volatile sig_atomic_t stop_requested;
+void stop_signals_catch(void);
+/* The exit status for a library's return code: 128 + signal for STOP_INTERRUPTED, else rc. */
+int stop_status(int rc);
+
 #endif

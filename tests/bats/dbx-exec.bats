@@ -197,6 +197,21 @@ stat_of() { curl -sf "$DBX_URL/_stack/stats" | jq "$1 // 0"; }
 	[ ! -s "$BATS_TEST_TMPDIR/out" ]
 }
 
+@test "SIGTERM cancels the running statement and exits 143, as sf-exec does" {
+	inject '{"delay": 60, "state": "RUNNING", "match": "terminate-me-please"}'
+	before=$(stat_of '.final_states.CANCELED')
+	dbx-exec -v "SELECT 'terminate-me-please' AS s" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for i in $(seq 100); do grep -q 'RUNNING' "$BATS_TEST_TMPDIR/err" && break; sleep 0.1; done
+	kill -TERM "$pid"
+	rc=0; wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+	grep -q '^dbx-exec: statement [0-9a-f-]*: cancelled on SIGTERM$' "$BATS_TEST_TMPDIR/err"
+	for i in $(seq 50); do [ "$(stat_of '.final_states.CANCELED')" -gt "$before" ] && break; sleep 0.1; done
+	[ "$(stat_of '.final_states.CANCELED')" -eq $((before + 1)) ]
+	[ ! -s "$BATS_TEST_TMPDIR/out" ]
+}
+
 @test "-n prints the request and sends nothing; no secret in it" {
 	before=$(stat_of '.statements.submitted')
 	run_split dbx-exec -n -D d:DATE=2024-06-01 'SELECT :d'

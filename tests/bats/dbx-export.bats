@@ -141,6 +141,25 @@ stat_of() { curl -sf "$DBX_URL/_stack/stats" | jq "$1 // 0"; }
 	[[ $stderr =~ ^dbx-export:\ statement\ [0-9a-f-]+:\ IO_ERROR:\ Failed\ to\ write\ to\ s3://x/y:\ access\ denied$ ]]
 }
 
+@test "SIGINT during the export statement cancels it on the service and exits 130; SIGTERM 143" {
+	for sig in INT TERM; do
+		inject '{"delay": 60, "state": "RUNNING", "match": "INSERT OVERWRITE DIRECTORY"}'
+		before=$(stat_of '.final_states.CANCELED')
+		dbx-export -v -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/stopped" \
+			>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+		pid=$!
+		for i in $(seq 300); do grep -q 'RUNNING; next poll' "$BATS_TEST_TMPDIR/err" && break; sleep 0.1; done
+		kill -$sig "$pid"
+		rc=0; wait "$pid" || rc=$?
+		[ "$rc" -eq $([ $sig = INT ] && echo 130 || echo 143) ]
+		grep -q "^dbx-export: statement [0-9a-f-]*: cancelled on SIG$sig\$" "$BATS_TEST_TMPDIR/err"
+		for i in $(seq 50); do [ "$(stat_of '.final_states.CANCELED')" -gt "$before" ] && break; sleep 0.1; done
+		[ "$(stat_of '.final_states.CANCELED')" -eq $((before + 1)) ]
+		[ ! -s "$BATS_TEST_TMPDIR/out" ]
+		curl -sf -X POST "$DBX_URL/_stack/inject" -d '{"reset": true}' >/dev/null
+	done
+}
+
 @test "a bad token: exit 77, nothing run" {
 	before=$(stat_of '.statements.submitted')
 	run_split env DATABRICKS_TOKEN=dapi-wrong dbx-export -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/e"
