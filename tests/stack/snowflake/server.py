@@ -76,14 +76,17 @@ class Injections:
         r = {"method": str(rule.get("method", "*")).upper(), "path": rule.get("path", "/"),
              "action": action, "count": int(rule.get("count", 1)),
              "retry_after": str(rule.get("retry_after", "1")),
-             "seconds": float(rule.get("seconds", rule.get("delay", 1.0)))}
+             "seconds": float(rule.get("seconds", rule.get("delay", 1.0))),
+             "match": str(rule.get("match", ""))}
         with self.lock:
             self.rules.append(r)
         return r
 
-    def take(self, method, path):
+    def take(self, method, path, body=b""):
         with self.lock:
             for r in self.rules:
+                if r.get("match") and r["match"].encode() not in body:
+                    continue
                 if r["count"] > 0 and r["method"] in ("*", method) and path.startswith(r["path"]):
                     r["count"] -= 1
                     if r["count"] == 0:
@@ -487,7 +490,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.admin(method, path, raw)
         app.count_request("%s %s" % (method, path if not path.startswith(STATEMENTS + "/")
                                      else STATEMENTS + "/{handle}" + ("/cancel" if path.endswith("/cancel") else "")))
-        inj = app.injections.take(method, path)
+        inj = app.injections.take(method, path, raw)
         drop_after = False
         slow = 0
         if inj:
