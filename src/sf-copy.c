@@ -146,7 +146,8 @@ on_earlier(const char *line, size_t len, void *arg)
 /* Wait while an earlier load of this partition still runs on the service. A killed sf-copy's
  * request is not stopped by its client going away: it runs on to its COMMIT, and holds the
  * table's lock until then. Each load carries the QUERY_TAG "sf-copy TABLE COLUMN=VALUE"; the
- * QUERY_HISTORY table function lists running statements too (no END_TIME_RANGE_END). Returns 0
+ * QUERY_HISTORY_BY_USER table function lists the user's running statements too (no
+ * END_TIME_RANGE_END), the newest 10000 (its limit applies before WHERE). Returns 0
  * when none runs (or none can be seen), STOP_INTERRUPTED on a signal. */
 static int
 wait_earlier(struct sf_session *s, const struct load *l, const char *tag)
@@ -161,7 +162,7 @@ wait_earlier(struct sf_session *s, const struct load *l, const char *tag)
 	buf_addstr(&q, "SELECT QUERY_ID FROM TABLE(");
 	if (dot && strchr(dot + 1, '.'))	/* db.schema.table: that database's information schema */
 		buf_printf(&q, "%.*s.", (int)(dot - l->table), l->table);
-	buf_addstr(&q, "INFORMATION_SCHEMA.QUERY_HISTORY(RESULT_LIMIT => 10000))\n  WHERE QUERY_TAG = ");
+	buf_addstr(&q, "INFORMATION_SCHEMA.QUERY_HISTORY_BY_USER(RESULT_LIMIT => 10000))\n  WHERE QUERY_TAG = ");
 	sql_quote_string(&q, tag);
 	buf_addstr(&q, " AND EXECUTION_STATUS IN ('RUNNING', 'QUEUED', 'BLOCKED', 'RESUMING_WAREHOUSE')\n"
 	    "  ORDER BY START_TIME");
