@@ -32,50 +32,64 @@ def history(stack, tag):
                        "where query_tag = '%s' order by start_time" % tag)
 
 
+def cancel(stack, r):
+    h = r.json["statementHandle"]
+    assert c.request(stack.base, "POST", "/api/v2/statements/%s/cancel" % h, stack.jwt()).status == 200
+
+
+def until(what, cond, seconds=60):
+    for _ in range(int(seconds * 5)):
+        if cond():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for " + what)
+
+
 def test_second_transaction_waits_for_the_first(stack):
     assert done(stack, sql(stack, SETUP)).status == 200
-    # the first reload holds T's lock for ~2 s; nobody polls it (a client gone does not stop it)
-    first = sql(stack, "begin; delete from T where d = 1; select system$wait(4); insert into T select 1, 10; commit",
+    # the first reload holds T's lock until cancelled; nobody polls it (a client gone does not stop it)
+    first = sql(stack, "begin; delete from T where d = 1; insert into T select 1, 10; select system$wait(600); commit",
                 database="LK", params="&async=true", parameters={"QUERY_TAG": "first"})
     assert first.status == 202
-    time.sleep(0.7)
+    until("the first's lock", lambda: ["SELECT", "RUNNING"] in [r[1:] for r in history(stack, "first")])
     second = sql(stack, reload(20), database="LK", params="&async=true", parameters={"QUERY_TAG": "second"})
-    time.sleep(0.5)
-    h = history(stack, "second")
-    assert ["DELETE", "BLOCKED"] in [r[1:] for r in h], h
+    until("the second to wait", lambda: ["DELETE", "BLOCKED"] in [r[1:] for r in history(stack, "second")])
     assert ["MULTI_STATEMENT", "RUNNING"] in [r[1:] for r in history(stack, "first")]
+    assert c.request(stack.base, "GET", second.json["statementStatusUrl"], stack.jwt()).status == 202
+    cancel(stack, first)  # the first rolls back, its lock goes: the second runs on
     r = done(stack, second)
     assert r.status == 200, r.raw[:400]
     assert rows(stack, "select d, id from T order by d, id") == [["1", "20"], ["2", "3"]]
-    assert all(s == "SUCCESS" for _, _, s in history(stack, "first") + history(stack, "second"))
+    assert all(s == "SUCCESS" for _, _, s in history(stack, "second"))
+    assert history(stack, "first")[0][2] == "FAILED_WITH_ERROR"
 
 
 def test_lock_timeout_parameter_and_alter_session(stack):
     assert done(stack, sql(stack, SETUP)).status == 200
-    holder = sql(stack, "begin; delete from T where d = 2; select system$wait(5); commit", database="LK",
-                 params="&async=true")
-    time.sleep(0.7)
+    holder = sql(stack, "begin; delete from T where d = 2; select system$wait(600); commit", database="LK",
+                 params="&async=true", parameters={"QUERY_TAG": "holder"})
+    until("the holder's lock", lambda: ["SELECT", "RUNNING"] in [r[1:] for r in history(stack, "holder")])
     t0 = time.time()
     r = done(stack, sql(stack, reload(30), database="LK", parameters={"LOCK_TIMEOUT": 1}))
     assert r.status == 422 and "has locked table 'LK.PUBLIC.T'" in r.json["message"], r.raw
     assert "LOCK_TIMEOUT" in r.json["message"]
-    assert 0.9 < time.time() - t0 < 3
+    assert time.time() - t0 >= 0.9
     r = done(stack, sql(stack, reload(31, "alter session set lock_timeout = 0; "), database="LK"))
     assert r.status == 422 and "has locked table 'LK.PUBLIC.T'" in r.json["message"], r.raw
-    assert done(stack, holder).status == 200
-    assert rows(stack, "select d, id from T order by d, id") == [["1", "1"], ["1", "2"]]
+    cancel(stack, holder)
+    assert rows(stack, "select d, id from T order by d, id") == [["1", "1"], ["1", "2"], ["2", "3"]]
 
 
 def test_reads_do_not_wait_and_other_tables_do_not_wait(stack):
     assert done(stack, sql(stack, SETUP + "; create or replace table LK.PUBLIC.U (x int)")).status == 200
-    holder = sql(stack, "begin; delete from T where d = 2; select system$wait(2); commit", database="LK",
+    holder = sql(stack, "begin; delete from T where d = 2; select system$wait(60); commit", database="LK",
                  params="&async=true")
     time.sleep(0.5)
-    t0 = time.time()
     assert rows(stack, "select count(*) from T") == [["3"]]  # the uncommitted delete is not seen
     assert done(stack, sql(stack, "insert into U values (1)", 1, database="LK")).status == 200
-    assert time.time() - t0 < 1.2
-    assert done(stack, holder).status == 200
+    # both done while the holder still holds T's lock
+    assert c.request(stack.base, "GET", holder.json["statementStatusUrl"], stack.jwt()).status == 202
+    cancel(stack, holder)
 
 
 def test_twenty_waiters_at_most(stack):
@@ -93,8 +107,7 @@ def test_twenty_waiters_at_most(stack):
     r = done(stack, sql(stack, "insert into T values (9, 99)", 1, database="LK"))
     assert r.status == 422 and r.json["code"] == "000625", r.raw
     assert "exceeds the 20 statements limit" in r.json["message"]
-    h = holder.json["statementHandle"]
-    assert c.request(stack.base, "POST", "/api/v2/statements/%s/cancel" % h, stack.jwt()).status == 200
+    cancel(stack, holder)
     assert all(done(stack, w).status == 200 for w in waiters)
     assert rows(stack, "select count(*) from T where d = 9") == [["20"]]
     assert rows(stack, "select count(*) from T where d = 2") == [["1"]]  # the holder rolled back
