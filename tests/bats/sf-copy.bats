@@ -245,18 +245,19 @@ COMMIT;" ]
 @test "a killed load runs on in Snowflake: the re-run says it waits for it, then the date holds its rows once" {
 	local sf="http://127.0.0.1:$(cat "$STACK_DIR/snowflake.port")" id
 	load_date files-16-r1 >/dev/null
-	# the next load runs slowly: each of its statements sleeps 1 s first, so it holds the
-	# table's lock for seconds
+	# the next load runs slowly: each of its statements sleeps 3 s first, so it holds the
+	# table's lock for many seconds
 	curl -fsS -X POST "$sf/_stack/inject" -d '{"method": "POST", "path": "/api/v2/statements",
-	    "action": "slow", "seconds": 1, "count": 1, "match": "COPY INTO"}' >/dev/null
+	    "action": "slow", "seconds": 3, "count": 1, "match": "COPY INTO"}' >/dev/null
 	load_date files-16-r1 >/dev/null 2>&1 &
 	local pid=$!
 	# kill it once its load runs on the service
 	running() {
-		sf-exec "SELECT COUNT(*) AS \"n\" FROM TABLE(sfcopy_t.INFORMATION_SCHEMA.QUERY_HISTORY())
-		    WHERE QUERY_TYPE = 'MULTI_STATEMENT' AND EXECUTION_STATUS = 'RUNNING'" | jq .n
+		sf-exec "SELECT COUNT(*) AS \"n\" FROM TABLE(sfcopy_t.INFORMATION_SCHEMA.QUERY_HISTORY(RESULT_LIMIT => 10000))
+		    WHERE QUERY_TYPE = 'MULTI_STATEMENT' AND EXECUTION_STATUS = 'RUNNING'
+		      AND QUERY_TEXT LIKE '%DELETE FROM sfcopy_t.public.trips WHERE \"date\" = ''2025-11-16''%'" | jq .n
 	}
-	for _ in $(seq 100); do [ "$(running)" -ge 1 ] && break; sleep 0.1; done
+	for _ in $(seq 200); do [ "$(running)" -ge 1 ] && break; sleep 0.1; done
 	[ "$(running)" -ge 1 ]
 	kill -9 "$pid"
 	wait "$pid" || true
