@@ -67,7 +67,11 @@ start_backfill() {
 }
 
 # Is a tool of step $1 (index) running in group $2?
-step_running() { pgrep -g "$2" -x "${STEP_TOOLS[$1]}" >/dev/null; }
+step_running() {
+	local t
+	for t in ${STEP_TOOLS[$1]//|/ }; do pgrep -g "$2" -x "$t" >/dev/null && return 0; done
+	return 1
+}
 
 group_alive() { pgrep -g "$1" >/dev/null; }
 
