@@ -961,8 +961,11 @@ def copy_into(app, sess, m, sql):
         if not files and not results:
             return status_result("Copy executed with 0 files processed.")
 
+        sess.lock_table((tdb, tschema, tname))  # waits for another transaction's DML on the table
         if own_txn:
             sess.cur.execute("BEGIN TRANSACTION")
+        else:
+            sess.begin_duck()
         for key, furl, local, etag in files:
             select, nrows = build_select(sess, spec, tcols, local, key, match_by)
             cols_sql = ""
@@ -1398,3 +1401,109 @@ HANDLERS.extend((re.compile(p, re.I | re.S), f) for p, f in [
     (r"^show\s+(?:terse\s+)?databases(?:\s+like\s+('(?:[^']|'')*'))?\s*$", show_databases),
     (r"^show\s+(?:terse\s+)?schemas(?:\s+like\s+('(?:[^']|'')*'))?(?:\s+in\s+(?:database\s+)?(\S+))?\s*$", show_schemas),
 ])
+
+
+# ================================================================ QUERY_HISTORY
+
+QUERY_TYPES = [(re.compile(p, re.I | re.S), t) for p, t in [
+    (r"^(?:begin|start\s+transaction)\b", "BEGIN_TRANSACTION"), (r"^commit\b", "COMMIT"),
+    (r"^rollback\b", "ROLLBACK"), (r"^alter\s+session\b", "ALTER_SESSION"), (r"^use\b", "USE"),
+    (r"^copy\s+into\b", "COPY"), (r"^insert\b", "INSERT"), (r"^update\b", "UPDATE"),
+    (r"^delete\b", "DELETE"), (r"^merge\b", "MERGE"), (r"^truncate\b", "TRUNCATE_TABLE"),
+    (r"^(?:select|with)\b", "SELECT"), (r"^create\s+(?:or\s+replace\s+)?table\b", "CREATE_TABLE"),
+    (r"^show\b", "SHOW"), (r"^desc", "DESCRIBE"), (r"^drop\b", "DROP"), (r"^create\b", "CREATE"),
+    (r"^alter\b", "ALTER"), (r"^grant\b", "GRANT"), (r"^revoke\b", "REVOKE"), (r"^call\b", "CALL"),
+]]
+
+
+def query_type(sql):
+    s = engine.strip_comments(sql).strip()
+    for pat, t in QUERY_TYPES:
+        if pat.match(s):
+            return t
+    return "UNKNOWN"
+
+
+QH_FUNC = re.compile(
+    r'(?is)\bTABLE\s*\(\s*(?:("(?:[^"]|"")*"|[A-Za-z_][\w$]*)\s*\.\s*)?INFORMATION_SCHEMA\s*\.\s*'
+    r'QUERY_HISTORY(_BY_USER|_BY_SESSION|_BY_WAREHOUSE)?\s*\(((?:[^()\']|\'(?:[^\']|\'\')*\'|\([^()]*\))*)\)\s*\)')
+QH_COLS = [("QUERY_ID", "VARCHAR"), ("QUERY_TEXT", "VARCHAR"), ("DATABASE_NAME", "VARCHAR"),
+           ("SCHEMA_NAME", "VARCHAR"), ("QUERY_TYPE", "VARCHAR"), ("SESSION_ID", "NUMBER"),
+           ("USER_NAME", "VARCHAR"), ("ROLE_NAME", "VARCHAR"), ("WAREHOUSE_NAME", "VARCHAR"),
+           ("QUERY_TAG", "VARCHAR"), ("EXECUTION_STATUS", "VARCHAR"), ("ERROR_CODE", "VARCHAR"),
+           ("ERROR_MESSAGE", "VARCHAR"), ("START_TIME", "TIMESTAMP_LTZ"), ("END_TIME", "TIMESTAMP_LTZ"),
+           ("TOTAL_ELAPSED_TIME", "NUMBER")]
+
+
+def _qh_status(st):
+    if st.status == "running":
+        return "BLOCKED" if st.blocked else "RUNNING"
+    return "SUCCESS" if st.status == "success" else "FAILED_WITH_ERROR"
+
+
+def _qh_literal(v, t):
+    if v is None:
+        return "NULL::%s" % t
+    if t == "TIMESTAMP_LTZ":
+        return "TO_TIMESTAMP_LTZ(%d, 3)" % v
+    if t == "NUMBER":
+        return "%d::NUMBER" % int(v)
+    return "'%s'::VARCHAR" % str(v).replace("'", "''")
+
+
+def query_history_sql(app, sess, sql):
+    """TABLE([db.]INFORMATION_SCHEMA.QUERY_HISTORY[_BY_USER|_BY_SESSION|_BY_WAREHOUSE](...)) ->
+    the statements this server ran for the current user, newest first, RESULT_LIMIT (default
+    100, at most 10000) of them, as a VALUES table the rest of the query filters."""
+    m = QH_FUNC.search(sql)
+    if not m:
+        return sql
+    if m.group(1):
+        if ident(m.group(1)) not in sess.db.databases():
+            raise SqlError("002003", "02000", "SQL compilation error:\nDatabase '%s' does not exist or not authorized." % ident(m.group(1)))
+    elif not sess.database:
+        raise SqlError("090105", "22000", "Cannot perform SELECT. This session does not have a current database. Call 'USE DATABASE', or use a qualified name.")
+    args = {}
+    for a in split_top(m.group(3)) if m.group(3).strip() else []:
+        k, sep, v = a.partition("=>")
+        if not sep:
+            raise engine.compilation_error("QUERY_HISTORY takes named arguments (NAME => value).")
+        args[k.strip().upper()] = v.strip()
+    limit = 100
+    for k, v in args.items():
+        if k == "RESULT_LIMIT":
+            if not re.fullmatch(r"\d+", v) or not 1 <= int(v) <= 10000:
+                raise SqlError("002079", "22023", "RESULT_LIMIT must be between 1 and 10000.")  # code UNCONFIRMED
+            limit = int(v)
+        elif k in ("USER_NAME", "SESSION_ID", "WAREHOUSE_NAME", "INCLUDE_CLIENT_GENERATED_STATEMENT"):
+            pass
+        else:  # END_TIME_RANGE_START/END: not emulated, refused rather than ignored
+            raise SqlError("000002", "0A000", "Unsupported feature: QUERY_HISTORY argument %s is not emulated." % k)
+    kind = (m.group(2) or "").upper()
+    want_user = sess.user
+    if kind == "_BY_USER" and "USER_NAME" in args:
+        want_user = ident(unquote(args["USER_NAME"])) if args["USER_NAME"].upper() != "CURRENT_USER" else sess.user
+    rows = []
+    for st in app.history():
+        i = st.info
+        if i.get("user") != want_user:
+            continue  # the caller's own queries (other users' need MONITOR privileges: not emulated)
+        if kind == "_BY_SESSION" and str(i.get("session")) != str(unquote(args.get("SESSION_ID", sess.session_id))):
+            continue
+        if kind == "_BY_WAREHOUSE" and i.get("warehouse") != ident(unquote(args.get("WAREHOUSE_NAME", sess.warehouse or ""))):
+            continue
+        err = st.error or [None, None, None]
+        end = st.ended if st.status != "running" else None
+        rows.append((st.handle, i.get("text", "")[:100000], i.get("database"), i.get("schema"),
+                     i.get("type", "UNKNOWN"), i.get("session") or 0, i.get("user"), i.get("role"),
+                     i.get("warehouse"), i.get("tag", ""), _qh_status(st), err[0], err[2],
+                     st.created, end, (end or int(time.time() * 1000)) - st.created))
+        if len(rows) >= limit:
+            break
+    names = ", ".join(c for c, _ in QH_COLS)
+    if rows:
+        values = ", ".join("(" + ", ".join(_qh_literal(v, t) for v, (_, t) in zip(r, QH_COLS)) + ")" for r in rows)
+        table = "(SELECT * FROM (VALUES %s) AS _QH(%s))" % (values, names)
+    else:
+        table = "(SELECT %s WHERE 1 = 0)" % ", ".join("%s AS %s" % (_qh_literal(None, t), c) for c, t in QH_COLS)
+    return sql[:m.start()] + table + sql[m.end():]
