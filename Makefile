@@ -90,7 +90,13 @@ clean:
 	rm -f bin/* src/lib/*.o src/lib/libdbx2sf.a
 	rm -rf tests/unit/bin
 
-.PHONY: all build-headers deps unit standins standins-test check install uninstall clean
+# Chaos (not in check, ~10 min): a range backfill killed at random moments, re-run each time;
+# CHAOS_SEED=N replays a run's choices.
+chaos: deps
+	$(MAKE) --no-print-directory all
+	tests/run-bats tests/chaos/chaos.bats
+
+.PHONY: all build-headers deps unit standins standins-test check chaos install uninstall clean
 
 # ---------------------------------------------------------------------------------------------
 # The runbook. Settings come from ./config.mk (annotated example: share/config.mk); credentials
@@ -137,6 +143,7 @@ SHELL       := /bin/bash
 WRITE        = >$@.tmp.$$$$ 2>$@.tmp.$$$$.err && mv -f $@.tmp.$$$$ $@ && { $(STEP) $@ 0 $@.tmp.$$$$.err; } || \
 	{ s=$$?; rm -f $@.tmp.$$$$; $(STEP) $@ $$s $@.tmp.$$$$.err; exit $$s; }
 FRESH        = @mkdir -p $(@D) && rm -f $@.tmp.* && date +%s%N >$@.tmp.start
+SWEEP        = @mkdir -p $(@D) && rm -f $@.tmp.*
 STEP         = $(SHARE)/step $(call q,$(NAME)) $(call q,$(firstword $(DATES))) $(words $(DATES))
 
 # Every setting reaches the shell single-quoted: $(call q,$(X)).
@@ -187,7 +194,7 @@ table-facts: | runbook-config
 # 1. The storage integration, and what AWS must trust: Snowflake's IAM user and external id.
 integration: state/integration.jsonl
 state/integration.jsonl: | runbook-config
-	@mkdir -p state
+	$(SWEEP)
 	$(SF) -D integration=$(call q,$(INTEGRATION)) -D role_arn=$(call q,$(ROLE_ARN)) -D landing=$(call q,$(LANDING)) \
 		-f $(SHARE)/sql/integration.sql $(WRITE)
 
@@ -196,12 +203,13 @@ state/integration.jsonl: | runbook-config
 iam: state/iam-trust.json state/iam-read-policy.json
 	$(if $(filter 1,$(APPLY)),$(SHARE)/iam-apply $(call q,$(AWS_ROLE_NAME)) state/iam-trust.json state/iam-read-policy.json,@echo "iam: policies written to state/; make iam APPLY=1 applies them")
 state/iam-trust.json: state/integration.jsonl
+	$(SWEEP)
 	jq -s -f $(SHARE)/iam-trust.jq $< $(WRITE)
 #    Many tables: one role reads every table's dataset (a new table file remakes the policy).
 POLICY_PREFIXES = $(if $(MULTI),"$$(for t in $(ALL_TABLES); do $(FACTS)$$t || exit; done | \
 	awk '{ print "$(LANDING_PREFIX)/" $$2 }')",$(call q,$(LANDING_PREFIX)/$(DATASET)))
 state/iam-read-policy.json: $(if $(MULTI),$(ALL_TABLES:%=tables/%.mk)) | runbook-config
-	@mkdir -p state
+	$(SWEEP)
 	jq -n --arg bucket $(call q,$(LANDING_BUCKET)) --arg prefix $(POLICY_PREFIXES) \
 		-f $(SHARE)/iam-read-policy.jq $(WRITE)
 
@@ -274,6 +282,7 @@ grant: | runbook-config
 #    events. Its COPY takes the date from each file's path; the per-date loads stay the proof.
 pipe: state/$(DATASET)/pipe.jsonl
 state/$(DATASET)/pipe.jsonl: state/$(DATASET)/table.done state/$(DATASET)/stage.done | runbook-config
+	$(SWEEP)
 	$(call TOOL,sf-copy) -P $(call q,$(PIPE)) -p $(call q,$(DATE_COLUMN)) -k date -s $(call q,$(STAGE)=$(LANDING)/$(DATASET)/) \
 		-t $(call q,$(TARGET_TABLE)) $(SCHEMA_FILES) | $(SF) -f - >/dev/null
 	$(SF) -D pipe=$(call q,$(PIPE)) "DESC PIPE <% pipe %>" $(WRITE)
