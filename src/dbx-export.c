@@ -19,13 +19,13 @@
 
 #define DEFAULT_TARGET	(200LL << 20)	/* 200 MiB: inside Snowflake's 100-250 MB advice */
 
-/* What the command line asks for; main has validated every field. */
+/* What the command line asks for; main has validated it (-l's names: plan_columns, on the table). */
 struct job {
 	const char *table, *datecol, *date, *url, *dataset, *cols;
 	long long target;	/* the file size to aim for */
 };
 
-/* What plan() read from the warehouse and chose; export() and report() use it as it is. */
+/* What plan_make() read from the warehouse and chose; export() and report() use it as it is. */
 struct plan {
 	char *qtable, *qdate;		/* the table and the date column, quoted for Spark */
 	struct buf select;		/* the select list */
