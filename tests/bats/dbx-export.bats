@@ -223,7 +223,7 @@ stat_of() { curl -sf "$DBX_URL/_stack/stats" | jq "$1 // 0"; }
 		[ "$output" = "" ]
 	done
 	run_split dbx-export -n -s 9000000000G -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/exports"
-	[ "$stderr" = "dbx-export: -s 9000000000G: too large (bytes, or with K, M, G)" ]
+	[ "$stderr" = "dbx-export: -s 9000000000G: not a size: too large (bytes, or with K, M, G)" ]
 	run_split dbx-export -n -s 200MB -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/exports"
 	[ "$status" -eq 0 ]
 }
