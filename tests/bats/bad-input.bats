@@ -72,7 +72,7 @@ check() {
 		64|dbx-export: -c d x: not a column name|dbx-export -t main.default.t -c 'd x' -d 2025-02-01 -o s3://$BUCKET/p
 		64|dbx-export: -o notaurl: not an s3://bucket/prefix URL|dbx-export -t main.default.t -c d -d 2025-02-01 -o notaurl
 		64|dbx-export: -s 0: not a size|dbx-export -t main.default.t -c d -d 2025-02-01 -o s3://$BUCKET/p -s 0
-		64|dbx-export: -s 9000000000G: too large|dbx-export -t main.default.t -c d -d 2025-02-01 -o s3://$BUCKET/p -s 9000000000G
+		64|dbx-export: -s 9000000000G: not a size: too large|dbx-export -t main.default.t -c d -d 2025-02-01 -o s3://$BUCKET/p -s 9000000000G
 		64|dbx-export: -k _hidden:|dbx-export -t main.default.t -c d -d 2025-02-01 -o s3://$BUCKET/p -k _hidden
 		64|usage: dbx-export|dbx-export -t main.default.t -c d -d 2025-02-01
 		64|sf-copy: -t a"b: not a table name|sf-copy -t 'a"b' /dev/null
