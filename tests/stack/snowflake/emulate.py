@@ -518,6 +518,27 @@ def drop_stage(app, sess, m, sql):
     return status_result("%s successfully dropped." % fq[2])
 
 
+def in_scope(sess, scope, rows, di, si):
+    """The rows of SHOW ... [IN ACCOUNT | IN DATABASE [d] | IN SCHEMA [[d.]s] | IN [d.]s] whose
+    database (column di) and schema (column si) are in scope. Without IN, Snowflake uses the
+    current schema, else the current database, else the account."""
+    scope = (scope or "").strip()
+    if re.match(r"(?i)^in\s+account$", scope):
+        return rows
+    if not scope:
+        if not sess.database:
+            return rows
+        return [r for r in rows if r[di] == sess.database and (sess.schema is None or r[si] == sess.schema)]
+    m = re.match(r"(?is)^in\s+(database|schema)?\s*(\S+)?$", scope)
+    kind = (m.group(1) or "").lower() if m else ""
+    parts = split_name(m.group(2)) if m and m.group(2) else []
+    if kind == "database" or (not kind and len(parts) == 1):
+        d = parts[0] if parts else sess.database
+        return [r for r in rows if r[di] == d]
+    d, s_ = parts if len(parts) == 2 else (sess.database, parts[0] if parts else sess.schema)
+    return [r for r in rows if r[di] == d and r[si] == s_]
+
+
 def show_stages(app, sess, m, sql):
     rows = []
     for s in sorted(app.objects.data["stages"].values(), key=lambda s: (s["database"], s["schema"], s["name"])):
@@ -525,6 +546,7 @@ def show_stages(app, sess, m, sql):
                      "Y" if s["has_credentials"] else "N", "N", s["owner"], s["comment"] or "",
                      None, "EXTERNAL" if s["url"] else "INTERNAL", "AWS" if s["url"] else None,
                      None, s["integration"]))
+    rows = in_scope(sess, m.group(2), rows, 2, 3)
     rows = like_filter(rows, m.group(1))
     return rows_result([(c, TEXT) for c in (
         "created_on", "name", "database_name", "schema_name", "url", "has_credentials",
@@ -1131,6 +1153,7 @@ PIPE_COLS = ("created_on", "name", "database_name", "schema_name", "definition",
 def show_pipes(app, sess, m, sql):
     rows = [tuple(p.get(c) for c in PIPE_COLS) for p in sorted(
         app.objects.data["pipes"].values(), key=lambda p: (p["database_name"], p["schema_name"], p["name"]))]
+    rows = in_scope(sess, m.group(2), rows, 2, 3)
     rows = like_filter(rows, m.group(1))
     return rows_result([(c, TEXT) for c in PIPE_COLS], rows)
 
@@ -1200,7 +1223,7 @@ HANDLERS = [(re.compile(p, re.I | re.S), f) for p, f in [
     (r"^create\s+(or\s+replace\s+)?(?:temp(?:orary)?\s+)?stage\s+(if\s+not\s+exists\s+)?" + NAME + r"(\s+if\s+not\s+exists)?(.*)$", create_stage),
     (r"^drop\s+stage\s+(if\s+exists\s+)?(\S+)\s*$", drop_stage),
     (r"^(?:list|ls)\s+@" + NAME + r"(/\S*)?(?:\s+pattern\s*=\s*('(?:[^']|'')*'))?\s*;?\s*$", list_stage),
-    (r"^show\s+stages(?:\s+like\s+('(?:[^']|'')*'))?(?:\s+in\s+.*)?$", show_stages),
+    (r"^show\s+stages(?:\s+like\s+('(?:[^']|'')*'))?(\s+in\s+.*?)?\s*$", show_stages),
     (r"^create\s+(or\s+replace\s+)?file\s+format\s+(if\s+not\s+exists\s+)?(\S+)(.*)$", create_file_format),
     (r"^drop\s+file\s+format\s+(if\s+exists\s+)?(\S+)\s*$", drop_file_format),
     (r"^(grant|revoke)\s+.*$", grant),
@@ -1214,7 +1237,7 @@ HANDLERS = [(re.compile(p, re.I | re.S), f) for p, f in [
     (r"^select\s+system\$wait\s*\(\s*(\d+(?:\.\d+)?)\s*(?:,\s*'(\w+)'\s*)?\)\s*(?:as\s+\S+\s*)?$", system_wait),
     (r"^copy\s+into\s+.*$", copy_into),
     (r"^create\s+(or\s+replace\s+)?pipe\s+(if\s+not\s+exists\s+)?(\S+)(.*)$", create_pipe),
-    (r"^show\s+pipes(?:\s+like\s+('(?:[^']|'')*'))?(?:\s+in\s+.*)?$", show_pipes),
+    (r"^show\s+pipes(?:\s+like\s+('(?:[^']|'')*'))?(\s+in\s+.*?)?\s*$", show_pipes),
     (r"^desc(?:ribe)?\s+pipe\s+(\S+)\s*$", desc_pipe),
     (r"^drop\s+pipe\s+(if\s+exists\s+)?(\S+)\s*$", drop_pipe),
     (r"^select\s+system\$pipe_status\s*\(\s*('(?:[^']|'')*')\s*\)\s*$", pipe_status),
@@ -1358,16 +1381,7 @@ def show_tables(app, sess, m, sql):
     rows = sess.db.cursor().execute(
         "SELECT database_name, schema_name, table_name, estimated_size FROM duckdb_tables() "
         "WHERE database_name <> ? ORDER BY 1, 2, 3", [engine.DEFAULT_CATALOG]).fetchall()
-    scope = m.group(2)
-    if scope:
-        parts = split_name(scope.split()[-1])
-        if re.match(r"(?i)^in\s+database\b", scope) or (len(parts) == 1 and not re.match(r"(?i)^in\s+schema\b", scope)):
-            rows = [r for r in rows if r[0] == parts[0]]
-        else:
-            d, s_ = (parts if len(parts) == 2 else (sess.database, parts[0]))
-            rows = [r for r in rows if r[0] == d and r[1] == s_]
-    elif sess.database:
-        rows = [r for r in rows if r[0] == sess.database and (sess.schema is None or r[1] == sess.schema)]
+    rows = in_scope(sess, m.group(2), rows, 0, 1)
     out = [(None, r[2], r[0], r[1], "TABLE", "", None, r[3], None, None, "1") for r in rows]
     out = like_filter(out, m.group(1))
     cols = [("created_on", TEXT), ("name", TEXT), ("database_name", TEXT), ("schema_name", TEXT),

@@ -95,6 +95,22 @@ def test_stage_and_grants(land):
     assert len(land("SHOW GRANTS TO ROLE loader").json["data"]) == 1
 
 
+def test_show_stages_scope(land, stack_s3):
+    """SHOW STAGES ... IN SCHEMA / IN DATABASE / IN ACCOUNT, and without IN the current schema:
+    a stage of another database is not listed where Snowflake would not list it."""
+    other = lambda text: c.run(stack_s3.base, stack_s3.jwt(), text, database="LAND2", schema="PUBLIC")
+    assert c.run(stack_s3.base, stack_s3.jwt(), "create or replace database LAND2").status == 200
+    r = other("CREATE OR REPLACE STAGE other_stg URL = 's3://landing/events/' STORAGE_INTEGRATION = s3_int")
+    assert r.status == 200, r.raw
+    names = lambda r: sorted(row[2] + "." + row[1] for row in r.json["data"])
+    assert names(land("SHOW STAGES")) == ["LAND.LAND_STG"]
+    assert names(land("SHOW STAGES IN SCHEMA LAND2.PUBLIC")) == ["LAND2.OTHER_STG"]
+    assert names(land("SHOW STAGES LIKE '%STG' IN DATABASE LAND")) == ["LAND.LAND_STG"]
+    assert names(land("SHOW STAGES IN ACCOUNT")) == ["LAND.LAND_STG", "LAND2.OTHER_STG"]
+    assert names(other("SHOW STAGES IN SCHEMA PUBLIC")) == ["LAND2.OTHER_STG"]
+    assert other("DROP STAGE other_stg").status == 200
+
+
 def test_list_stage(land):
     """LIST @stage: the objects under the stage's URL, read through its integration, as Snowflake
     lists them (full URL, size, md5, last_modified)."""
