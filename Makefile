@@ -212,7 +212,17 @@ $(STATE)/%/target.jsonl: $(STATE)/%/load.jsonl
 $(STATE)/%/parity.jsonl: $(STATE)/%/source.jsonl $(STATE)/%/target.jsonl $(STATE)/%/files.jsonl
 	$(FRESH)
 	$(call TOOL,parity-check) -p date $^ >$@.tmp.$$$$ && mv -f $@.tmp.$$$$ $@ || \
-		{ s=$$?; mv -f $@.tmp.$$$$ $(@D)/parity-failed.jsonl; cat $(@D)/parity-failed.jsonl >&2; exit $$s; }
+		{ s=$$?; mv -f $@.tmp.$$$$ $(@D)/parity-failed.jsonl; cat $(@D)/parity-failed.jsonl >&2; \
+		  echo "validate: $*: no parity; make diff DATE=$* names the rows that differ" >&2; exit $$s; }
+
+# The rows behind a mismatch: row-diff of one date, keyed by KEY, the source read at the Delta
+# version the date was exported from (when export.json has one). Prints one line per differing
+# key; exit 1 when some differ.
+diff: | runbook-config
+	@test -n $(call q,$(DATE)) && test -n $(call q,$(KEY)) || { echo "diff: needs DATE=YYYY-MM-DD and KEY (config.mk)" >&2; exit 64; }
+	$(call TOOL,row-diff) $(if $(SF_CONNECTION),-c $(call q,$(SF_CONNECTION))) $(DBXOPT) -s $(call q,$(SOURCE_TABLE)) \
+		-t $(call q,$(TARGET_TABLE)) -C $(call q,$(DATE_COLUMN)) -d $(call q,$(DATE)) -K $(call q,$(KEY)) \
+		$$(jq -r 'select(.version != null) | "-V", .version' $(STATE)/$(DATE)/export.json) $(STATE)/$(DATE)/files.jsonl
 
 backfill: validate | runbook-config
 	@cat $(foreach d,$(DATES),$(STATE)/$(d)/parity.jsonl) | jq -r '[.partition, .status] | @tsv'
@@ -268,7 +278,7 @@ demo: deps
 	$(MAKE) --no-print-directory all
 	$(SHARE)/demo
 
-.PHONY: runbook-config integration iam stage export table load validate backfill forget grant
+.PHONY: runbook-config integration iam stage export table load validate diff backfill forget grant
 .PHONY: pipe cleanup prune demo
 .SECONDARY:
 

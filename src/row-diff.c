@@ -124,6 +124,7 @@ worker_run(enum side side, struct dbx *d, struct sf_session *s, FILE *in, FILE *
 	size_t i;
 	int rc;
 
+	verbose = verbose > 1;	/* -vv: the clients' own progress too */
 	http_init();
 	while ((stmts = request_read(in))) {
 		for (i = 0; stmts[i]; i++) {
@@ -889,7 +890,7 @@ main(int argc, char *argv[])
 		case 'p': profile = optarg; break;
 		case 's': o.table[SOURCE] = optarg; break;
 		case 't': o.table[TARGET] = optarg; break;
-		case 'v': verbose = 1; break;
+		case 'v': verbose++; break;
 		case 'w': warehouse = optarg; break;
 		default: usage();
 		}
