@@ -183,18 +183,30 @@ workers_start(struct dbx *d, struct sf_session *s)
 	}
 }
 
+/* Ends a worker: its pipes closed (an idle worker reads the end of its requests, a busy one
+ * can write no more), then SIGTERM, on which a running statement is cancelled. */
+static int
+worker_end(enum side w)
+{
+	int st = 0;
+
+	if (workers[w].to)
+		fclose(workers[w].to);
+	if (workers[w].from)
+		fclose(workers[w].from);
+	workers[w].to = workers[w].from = NULL;
+	kill(workers[w].pid, SIGTERM);
+	return waitpid(workers[w].pid, &st, 0) == workers[w].pid ? st : -1;
+}
+
 /* A worker stopped: exit as it did (it has said why), or as the signal asked. */
 static void __attribute__((noreturn))
 workers_fail(enum side w)
 {
 	int st = 0, code = EX_SOFTWARE;
-	enum side o;
 
 	if (stop_requested) {
-		for (o = SOURCE; o <= TARGET; o++)
-			kill(workers[o].pid, SIGTERM);
-		for (o = SOURCE; o <= TARGET; o++)
-			waitpid(workers[o].pid, NULL, 0);
+		worker_end(SOURCE), worker_end(TARGET);
 		warnmsg("interrupted");
 		exit(stop_status(STOP_INTERRUPTED));
 	}
@@ -206,9 +218,7 @@ workers_fail(enum side w)
 		else
 			warnmsg("%s worker: ended without an answer", side_name[w]);
 	}
-	o = w == SOURCE ? TARGET : SOURCE;
-	kill(workers[o].pid, SIGTERM);
-	waitpid(workers[o].pid, NULL, 0);
+	worker_end(w == SOURCE ? TARGET : SOURCE);
 	exit(code);
 }
 
