@@ -23,6 +23,7 @@
 #define ROW_MD5 PREFIX "md5"
 #define KEY_HASH PREFIX "key"
 #define ROW_SUM PREFIX "sum"
+#define LINE PREFIX "line"
 #define HASH_SPACE (1ULL << 48)	/* the key hash: the low 48 bits of its MD5 */
 
 enum side { SOURCE, TARGET };
@@ -425,6 +426,8 @@ receive(enum side w, json_t *rows)
 			break;
 		if (!(v = json_loadb(line, (size_t)len, 0, &e)) || !json_is_object(v))
 			die(EX_SOFTWARE, "%s worker: not a JSON object: %s", side_name[w], e.text);
+		/* The text as the client wrote it: jansson would print floats with 17 digits. */
+		json_object_set_new(v, LINE, json_stringn(line, (size_t)len));
 		json_array_append_new(rows, v);
 	}
 	free(line);
@@ -507,7 +510,9 @@ bucket_differs(const struct bucket *b)
 
 struct row {
 	enum side side;
-	json_t *obj;		/* the columns as the engine's client typed them */
+	json_t *obj;		/* the columns, parsed */
+	char *raw;		/* the columns as the engine's client wrote them: a JSON object */
+	size_t *span;		/* column i's "name":value is raw[span[2i], span[2i+1]) */
 	char **text;		/* each column's canonical text; NULL for NULL; "" for a column
 				 * compared by nullness only */
 	char *key;		/* the key's texts, unambiguous */
@@ -546,6 +551,76 @@ row_cmp(const void *a, const void *b)
 	return row_values_cmp(x, y);
 }
 
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+/* Past one JSON value (or name) at p; NULL when malformed. */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	do {
+		p = skip_ws(p, end);
+		if (p >= end)
+			return NULL;
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			if (p >= end)
+				return NULL;
+			p++;
+		} else if (*p == '{' || *p == '[') {
+			depth++, p++;
+			continue;
+		} else if (*p == '}' || *p == ']') {
+			if (--depth < 0)
+				return NULL;
+			p++;
+		} else if (*p == ',' || *p == ':') {
+			if (!depth)
+				return NULL;
+			p++;
+			continue;
+		} else {
+			while (p < end && !strchr(",:]} \t\r\n", *p))
+				p++;
+		}
+	} while (depth > 0);
+	return p;
+}
+
+/* The spans of the first n members of the JSON object text [p, end): 0, or -1. */
+static int
+members_scan(const char *p, const char *end, size_t n, size_t *span)
+{
+	const char *b = p;
+	size_t i;
+
+	p = skip_ws(p, end);
+	if (p >= end || *p++ != '{')
+		return -1;
+	for (i = 0; i < n; i++) {
+		p = skip_ws(p, end);
+		span[2 * i] = (size_t)(p - b);
+		if (!(p = skip_value(p, end)) || (p = skip_ws(p, end)) >= end || *p++ != ':' ||
+		    !(p = skip_value(p, end)))
+			return -1;
+		span[2 * i + 1] = (size_t)(p - b);
+		p = skip_ws(p, end);
+		if (p >= end || (*p != ',' && *p != '}'))
+			return -1;
+		p++;
+	}
+	return 0;
+}
+
 static void
 row_init(struct row *r, enum side w, json_t *obj, const struct opts *o)
 {
@@ -581,6 +656,14 @@ row_init(struct row *r, enum side w, json_t *obj, const struct opts *o)
 	}
 	r->key = k.p;
 	r->obj = json_incref(obj);
+	/* The fetch query selects the columns first, in order: their text is the raw row. */
+	v = json_object_get(obj, LINE);
+	r->span = ecalloc(2 * prof.ncols, sizeof *r->span);
+	if (!json_is_string(v) || members_scan(json_string_value(v), json_string_value(v) +
+	    json_string_length(v), prof.ncols, r->span) < 0)
+		die(EX_PROTOCOL, "%s: a row that is not a JSON object of the columns", side_name[w]);
+	r->raw = esprintf("%.*s}", (int)r->span[2 * prof.ncols - 1], json_string_value(v));
+	json_object_del(obj, LINE);
 }
 
 static void
@@ -592,30 +675,28 @@ row_free(struct row *r)
 		free(r->text[i]);
 	free(r->text);
 	free(r->key);
+	free(r->raw);
+	free(r->span);
 	json_decref(r->obj);
 }
 
-static json_t *
-key_json(const struct row *r, const struct opts *o)
+static void
+raw_add(struct buf *b, const char *name, const struct row *g, size_t n, int array)
 {
-	json_t *k = json_object(), *v;
 	size_t i;
 
-	for (i = 0; i < o->nkey; i++) {
-		const char *name = prof.cols[o->key[i]].name;
-
-		v = json_object_get(r->obj, name);
-		json_object_set(k, name, v ? v : json_null());
-	}
-	return k;
+	buf_printf(b, ",\"%s\":%s", name, array ? "[" : "");
+	for (i = 0; i < n; i++)
+		buf_printf(b, "%s%s", i ? "," : "", g[i].raw);
+	buf_addstr(b, array ? "]" : n ? "" : "null");
 }
 
-/* One key's rows, g[0..n) (source first): its line when it differs. NULL when it does not. */
-static json_t *
-key_diff(struct row *g, size_t n, const struct opts *o)
+/* One key's rows, g[0..n) (source first): its line when it differs, in out. 0 when the key
+ * does not differ. */
+static int
+key_diff(struct buf *out, struct row *g, size_t n, const struct opts *o)
 {
-	size_t ns = 0, nt, i;
-	json_t *out, *cols, *a[2];
+	size_t ns = 0, nt, i, c;
 
 	while (ns < n && g[ns].side == SOURCE)
 		ns++;
@@ -625,32 +706,37 @@ key_diff(struct row *g, size_t n, const struct opts *o)
 			if (row_values_cmp(&g[i], &g[ns + i]))
 				break;
 		if (i == ns)
-			return NULL;	/* the same rows, duplicates too */
+			return 0;	/* the same rows, duplicates too */
 	}
-	out = json_object();
-	json_object_set_new(out, "key", key_json(&g[0], o));
+	buf_reset(out);
+	buf_addstr(out, "{\"key\":{");
+	for (i = 0; i < o->nkey; i++) {
+		c = o->key[i];
+		buf_printf(out, "%s%.*s", i ? "," : "", (int)(g[0].span[2 * c + 1] - g[0].span[2 * c]),
+		    g[0].raw + g[0].span[2 * c]);
+	}
+	buf_addstr(out, "},\"change\":");
 	if (ns > 1 || nt > 1) {
-		json_object_set_new(out, "change", json_string("duplicate"));
-		a[0] = json_array(), a[1] = json_array();
-		for (i = 0; i < n; i++)
-			json_array_append(a[g[i].side], g[i].obj);
-		json_object_set_new(out, "source", a[0]);
-		json_object_set_new(out, "target", a[1]);
+		buf_addstr(out, "\"duplicate\"");
+		raw_add(out, "source", g, ns, 1);
+		raw_add(out, "target", g + ns, nt, 1);
 	} else if (!nt || !ns) {
-		json_object_set_new(out, "change", json_string(ns ? "missing" : "extra"));
-		json_object_set(out, "source", ns ? g[0].obj : json_null());
-		json_object_set(out, "target", nt ? g[0].obj : json_null());
+		buf_addstr(out, ns ? "\"missing\"" : "\"extra\"");
+		raw_add(out, "source", g, ns, 0);
+		raw_add(out, "target", g + ns, nt, 0);
 	} else {
-		cols = json_array();
-		for (i = 0; i < prof.ncols; i++)
-			if (text_cmp(g[0].text[i], g[1].text[i]))
-				json_array_append_new(cols, json_string(prof.cols[i].name));
-		json_object_set_new(out, "change", json_string("changed"));
-		json_object_set_new(out, "columns", cols);
-		json_object_set(out, "source", g[0].obj);
-		json_object_set(out, "target", g[1].obj);
+		buf_addstr(out, "\"changed\",\"columns\":[");
+		for (i = c = 0; i < prof.ncols; i++)
+			if (text_cmp(g[0].text[i], g[1].text[i])) {
+				buf_addstr(out, c++ ? "," : "");
+				jsonl_str_append(out, prof.cols[i].name, strlen(prof.cols[i].name));
+			}
+		buf_addstr(out, "]");
+		raw_add(out, "source", g, 1, 0);
+		raw_add(out, "target", g + 1, 1, 0);
 	}
-	return out;
+	buf_addstr(out, "}\n");
+	return 1;
 }
 
 /* Compares the fetched rows of both sides by key and prints the differing keys, at most
@@ -662,7 +748,8 @@ rows_compare(json_t *rows[2], const struct opts *o, long long *left)
 	size_t n = 0, i, j;
 	long long found = 0;
 	enum side w;
-	json_t *v, *out;
+	json_t *v;
+	struct buf out = { 0 };
 
 	for (w = SOURCE; w <= TARGET; w++) {
 		r = erealloc(r, (n + json_array_size(rows[w]) + 1) * sizeof *r);
@@ -675,9 +762,9 @@ rows_compare(json_t *rows[2], const struct opts *o, long long *left)
 			;
 		if (*left == 0)
 			continue;
-		if ((out = key_diff(&r[i], j - i, o))) {
-			jsonl_print(out);
-			json_decref(out);
+		if (key_diff(&out, &r[i], j - i, o)) {
+			if (fwrite(out.p, 1, out.len, stdout) != out.len)
+				stdout_fail();
 			found++;
 			if (*left > 0)
 				(*left)--;
@@ -686,6 +773,7 @@ rows_compare(json_t *rows[2], const struct opts *o, long long *left)
 	for (i = 0; i < n; i++)
 		row_free(&r[i]);
 	free(r);
+	buf_free(&out);
 	return found;
 }
 

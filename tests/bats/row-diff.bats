@@ -44,21 +44,21 @@ setup_file() {
 		ts = (lambda d, t: "TIMESTAMP '%s %s'" % (d, t)) if dialect == "spark" else \
 		     (lambda d, t: "'%s %s'::TIMESTAMP_LTZ" % (d, t))
 		print("INSERT INTO %s VALUES\n%s" % (table, ",\n".join(
-		    "(%d, DATE '%s', CAST(%s AS DECIMAL(10,2)), %s, %s, %s, %d)" % (
-		        r["id"], r["date"], r["fare"], q(r["name"]), ts(r["date"], r["ts"]), q(r["region"]), r["k"])
+		    "(%d, DATE '%s', CAST(%s AS DECIMAL(10,2)), %s, %s, %s, %d, CAST(%r AS DOUBLE))" % (
+		        r["id"], r["date"], r["fare"], q(r["name"]), ts(r["date"], r["ts"]), q(r["region"]), r["k"], r["k"] * 0.1)
 		    for r in rows)))
 	PY
 	dbx-exec 'DROP TABLE IF EXISTS main.default.rowdiff' >/dev/null
 	dbx-exec 'CREATE TABLE main.default.rowdiff (id BIGINT, trip_date DATE, fare DECIMAL(10,2), name STRING,
-		ts TIMESTAMP, region STRING, k INT) USING DELTA' >/dev/null
+		ts TIMESTAMP, region STRING, k INT, tip DOUBLE) USING DELTA' >/dev/null
 	python3 "$T/gen.py" source spark main.default.rowdiff | dbx-exec -f - >/dev/null
 	sf-exec 'CREATE DATABASE IF NOT EXISTS ROWDIFF' >/dev/null
 	sf-exec 'CREATE OR REPLACE TABLE ROWDIFF.PUBLIC.T ("id" NUMBER(38,0), "trip_date" DATE, "fare" NUMBER(10,2),
-		"name" VARCHAR, "ts" TIMESTAMP_LTZ(6), "region" VARCHAR, "k" NUMBER(38,0))' >/dev/null
+		"name" VARCHAR, "ts" TIMESTAMP_LTZ(6), "region" VARCHAR, "k" NUMBER(38,0), "tip" FLOAT)' >/dev/null
 	python3 "$T/gen.py" target snowflake ROWDIFF.PUBLIC.T | sf-exec -f - >/dev/null
 	# The files' schema, as s3-ls-parquet lists it for the export of such a table.
 	cat >"$T/files.jsonl" <<-'EOF'
-		{"url":"s3://b/p/trips/date=2025-11-15/run=r1/part-0.parquet","partition":{"date":"2025-11-15","run":"r1"},"rows":2000,"schema":[{"name":"id","physical":"INT64","logical":null},{"name":"trip_date","physical":"INT32","logical":"DATE"},{"name":"fare","physical":"INT64","logical":"DECIMAL","precision":10,"scale":2},{"name":"name","physical":"BYTE_ARRAY","logical":"STRING"},{"name":"ts","physical":"INT64","logical":"TIMESTAMP","unit":"MICROS","utc":true},{"name":"region","physical":"BYTE_ARRAY","logical":"STRING"},{"name":"k","physical":"INT32","logical":null}]}
+		{"url":"s3://b/p/trips/date=2025-11-15/run=r1/part-0.parquet","partition":{"date":"2025-11-15","run":"r1"},"rows":2000,"schema":[{"name":"id","physical":"INT64","logical":null},{"name":"trip_date","physical":"INT32","logical":"DATE"},{"name":"fare","physical":"INT64","logical":"DECIMAL","precision":10,"scale":2},{"name":"name","physical":"BYTE_ARRAY","logical":"STRING"},{"name":"ts","physical":"INT64","logical":"TIMESTAMP","unit":"MICROS","utc":true},{"name":"region","physical":"BYTE_ARRAY","logical":"STRING"},{"name":"k","physical":"INT32","logical":null},{"name":"tip","physical":"DOUBLE","logical":null}]}
 	EOF
 }
 
@@ -98,6 +98,9 @@ summary() { jq -r '[(.key | [.[]] | map(tostring) | join(",")), .change, (.colum
 	of_key 33 | jq -e '(.source | length) == 1 and (.target | length) == 2'
 	of_key 22 | jq -e '.target == null and .source.k == 3'
 	of_key 100001 | jq -e '.source == null and .target.name == "new"'
+	# Floats as the clients wrote them (0.30000000000000004 is 3 * 0.1), not re-printed.
+	grep -q '^{"key":{"id":22},"change":"missing","source":{"id":22,.*"tip":0.30000000000000004}' <<<"$output"
+	grep -q '^{"key":{"id":11},.*"k":1,"tip":0.1},"target":{.*"k":1,"tip":0.1}}$' <<<"$output"
 	[[ $stderr == "row-diff: $D: rows compared 2000 source, 2001 target; 32 buckets checked; 2 rounds; 2 statements per engine; rows fetched "*"; 9 keys differ" ]]
 }
 
