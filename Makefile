@@ -176,7 +176,7 @@ endif
 # after its file), and that no two tables share a dataset, stage, target table or pipe.
 CONFIG_VARS = SOURCE_TABLE DATE_COLUMN LANDING DATASET TARGET_FILE_SIZE TARGET_TABLE STAGE \
 	INTEGRATION AWS_ROLE_NAME AWS_ACCOUNT_ID DBX_PROFILE DBX_WAREHOUSE SF_CONNECTION \
-	READER_ROLE PIPE DATE FROM TO
+	READER_ROLE PIPE KEY DATE FROM TO
 runbook-config:
 	@test -f config.mk || { echo "config.mk: missing here; start from $(SHARE)/config.mk" >&2; exit 78; }
 	@GOALS=$(call q,$(MAKECMDGOALS)) TABLE=$(call q,$(TABLE)) MULTI=$(call q,$(MULTI)) TABLES=$(call q,$(TABLES)) \
@@ -263,7 +263,17 @@ $(STATE)/%/parity.jsonl: $(STATE)/%/source.jsonl $(STATE)/%/target.jsonl $(STATE
 	$(call TOOL,parity-check) -p date $^ >$@.tmp.$$$$ && mv -f $@.tmp.$$$$ $@ && { $(STEP) $@ 0 /dev/null; } || \
 		{ s=$$?; mv -f $@.tmp.$$$$ $(@D)/parity-failed.jsonl; cat $(@D)/parity-failed.jsonl >&2; \
 		jq -r 'select(.status != "match") | "\(.status): \(.diff // [] | map(.metric) | join(", "))"' \
-		$(@D)/parity-failed.jsonl 2>/dev/null | head -n 1 >$@.tmp.$$$$.err; $(STEP) $@ $$s $@.tmp.$$$$.err; exit $$s; }
+		$(@D)/parity-failed.jsonl 2>/dev/null | head -n 1 >$@.tmp.$$$$.err; $(STEP) $@ $$s $@.tmp.$$$$.err; \
+		echo "validate: $*: no parity; make diff DATE=$* names the rows that differ" >&2; exit $$s; }
+
+# The rows behind a mismatch: row-diff of one date, keyed by KEY, the source read at the Delta
+# version the date was exported from (when export.json has one). Prints one line per differing
+# key; exit 1 when some differ.
+diff: | runbook-config
+	@test -n $(call q,$(DATE)) && test -n $(call q,$(KEY)) || { echo "diff: needs DATE=YYYY-MM-DD and KEY (config.mk)" >&2; exit 64; }
+	$(call TOOL,row-diff) $(if $(SF_CONNECTION),-c $(call q,$(SF_CONNECTION))) $(DBXOPT) -s $(call q,$(SOURCE_TABLE)) \
+		-t $(call q,$(TARGET_TABLE)) -C $(call q,$(DATE_COLUMN)) -d $(call q,$(DATE)) -K $(call q,$(KEY)) \
+		$$(jq -r 'select(.version != null) | "-V", .version' $(STATE)/$(DATE)/export.json) $(STATE)/$(DATE)/files.jsonl
 
 # The parity of each date, one line each (a table's, with its name first).
 backfill: validate | runbook-config
@@ -355,14 +365,14 @@ demo: deps
 	$(MAKE) --no-print-directory all
 	$(SHARE)/demo
 
-.PHONY: runbook-config integration iam stage export table load validate backfill forget grant
+.PHONY: runbook-config integration iam stage export table load validate diff backfill forget grant
 .PHONY: pipe cleanup prune demo status doctor table-facts
 .SECONDARY:
 
 # Make's own echo of the runbook's commands, off unless V=1 (make -n still shows them): the
 # progress lines say what happened.
 ifneq ($(V),1)
-.SILENT: integration iam stage export table load validate backfill forget grant pipe cleanup prune \
+.SILENT: integration iam stage export table load validate diff backfill forget grant pipe cleanup prune \
 	state/integration.jsonl state/iam-trust.json state/iam-read-policy.json \
 	$(addprefix $(STATE)/,stage.done table.done pipe.jsonl) \
 	$(foreach d,$(DATES),$(addprefix $(STATE)/$(d)/,export.json files.jsonl load.jsonl source.jsonl target.jsonl parity.jsonl))

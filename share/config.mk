@@ -12,6 +12,9 @@ DBX_PROFILE     = DEFAULT
 DBX_WAREHOUSE   =
 SOURCE_TABLE    = main.sales.trips
 DATE_COLUMN     = trip_date
+# Optional: the column(s) that identify a row, comma-separated (trip_id, or region,trip_id);
+# only make diff, which names the rows behind a mismatch, needs it.
+KEY             =
 
 # The landing zone: exports go to $(LANDING)/$(DATASET)/date=D/run=R/.
 LANDING         = s3://my-landing-bucket/dbx2sf

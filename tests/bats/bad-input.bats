@@ -167,6 +167,8 @@ check() {
 		2|config: SF_CONNECTION = 'a;b': not a profile or connection name|SF_CONNECTION = a;b|integration
 		2|config: READER_ROLE: not set|-READER_ROLE|grant
 		2|config: PIPE: not set|-PIPE|pipe
+		2|config: KEY: not set|-KEY|diff DATE=2025-10-01
+		2|config: KEY = 'id;x': not a key|KEY = id;x|diff DATE=2025-10-01
 		2|config: DATE = '2025-02-30': not a date|DATE = 2025-02-30|backfill
 		2|config: DATE = '20250201': not a date|DATE = 20250201|backfill
 		2|dates: FROM=2025-10-03 is after TO=2025-10-01: not a date range|FROM = 2025-10-03|backfill TO=2025-10-01
