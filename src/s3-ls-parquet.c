@@ -10,11 +10,9 @@
 #include "s3.h"
 
 /* The first ranged GET: the 8-byte tail and, for most files, the whole footer (a few KiB). A
- * larger footer is completed by one more GET of exactly the bytes still missing, and the first
- * reads after it grow to hold such a footer (the files of one dataset share a schema), up to
- * FIRST_READ_MAX. At most 2 x jobs reads are under way, each holding one first read. */
+ * larger footer is completed by one more GET of exactly the bytes still missing. At most
+ * 2 x jobs reads are under way, each holding one first read. */
 #define FIRST_READ	(16 * 1024)
-#define FIRST_READ_MAX	(1024 * 1024)
 
 struct page;
 
@@ -50,7 +48,6 @@ static struct s3 *s3;
 static const char *bucket;
 static int status;
 static size_t nfiles;		/* data files printed or reported */
-static size_t first_read = FIRST_READ;
 static int jobs = 16;
 static long long band_min = 100LL << 20, band_max = 250LL << 20;
 
@@ -184,9 +181,6 @@ range_take(struct file *f, int rc, struct http_resp *r)
 			file_fail(f, EX_DATAERR, err, 0);
 			return 0;
 		}
-		if ((size_t)flen + PARQUET_TAIL_LEN > first_read)
-			first_read = (size_t)flen + PARQUET_TAIL_LEN > FIRST_READ_MAX ? FIRST_READ_MAX :
-			    ((size_t)flen + PARQUET_TAIL_LEN + 4095) / 4096 * 4096;
 		if ((size_t)flen + PARQUET_TAIL_LEN <= have) {
 			footer_parse(f, end - PARQUET_TAIL_LEN - flen, flen);
 			return 0;
@@ -358,7 +352,7 @@ page_feed(struct page *pg)
 		if (!f->read)
 			continue;
 		size = f->obj->size;
-		f->want = size < (long long)first_read ? (size_t)size : first_read;
+		f->want = size < FIRST_READ ? (size_t)size : FIRST_READ;
 		f->url = s3_request_url(s3, bucket, f->obj->key, NULL);
 		pg->inflight++;
 		read_range(f, size - (long long)f->want, size - 1, 0);

@@ -243,6 +243,11 @@ keys_under() { aws_cli s3api list-objects-v2 --bucket "$BUCKET" --prefix "$1" --
 
 @test "a bucket in another region: followed once, re-signed for it, said with -v" {
 	direct=$(s3-ls-parquet "s3://$BUCKET/ds/")
+	# The requests of a listing in the right region (a footer past the first read costs two).
+	start_faultproxy --fail 0
+	AWS_ENDPOINT_URL=$proxy_url s3-ls-parquet "s3://$BUCKET/ds/" >/dev/null
+	requests=$(cat "$BATS_TEST_TMPDIR/count")
+	kill "$proxy_pid"; proxy_pid=
 	for how in permanent malformed; do
 		start_faultproxy --bucket-region eu-west-1 --redirect $how
 		AWS_REGION=us-east-1 AWS_ENDPOINT_URL=$proxy_url run_split s3-ls-parquet -v "s3://$BUCKET/ds/"
@@ -251,7 +256,7 @@ keys_under() { aws_cli s3api list-objects-v2 --bucket "$BUCKET" --prefix "$1" --
 		[ "$output" = "$direct" ]
 		[ "$(grep -c "s3://$BUCKET/ds/: the bucket is in eu-west-1, not us-east-1: following" <<<"$stderr")" -eq 1 ]
 		# One refused listing, then the listing and every footer read signed for eu-west-1.
-		[ "$(cat "$BATS_TEST_TMPDIR/count")" -eq $(( $(wc -l <<<"$direct") + 2 )) ]
+		[ "$(cat "$BATS_TEST_TMPDIR/count")" -eq $((requests + 1)) ]
 		kill "$proxy_pid"; proxy_pid=
 	done
 }
