@@ -51,11 +51,11 @@ for info in s3.get_file_info(fs.FileSelector(sys.argv[1], recursive=True)):
     print(info.path, m.num_rows, m.num_row_groups)
 PY
 
-# measure NAME N CMD…: wall seconds, client CPU seconds, peak RSS (KiB), lines out, N (keys or files).
+# measure NAME N CMD…: wall seconds, client CPU seconds, peak RSS (KiB); N (keys or files) lines naming a .parquet key must come out.
 measure() {
 	local name=$1 n=$2 t0 t1 lines; shift 2
 	t0=$(date +%s.%N)
-	lines=$(/usr/bin/time -f '%U %S %M' -o "$dir/time" "$@" | wc -l)
+	lines=$(/usr/bin/time -f "%U %S %M" -o "$dir/time" "$@" | grep -c parquet)
 	t1=$(date +%s.%N)
 	[ "$lines" -eq "$n" ] || { echo "bench: $name: $lines lines, want $n" >&2; exit 1; }
 	printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$n" "$(awk "BEGIN{print $t1 - $t0}")" \
