@@ -34,6 +34,7 @@ token = "$token"
 host = "127.0.0.1"
 port = $port
 protocol = "http"
+warehouse = "BENCH_WH"
 EOF
 )
 sql="select seq4() as n, uniform(1, 1000000, random()) as r, 'row ' || seq4() as s, 12.50::number(10,2) as d from table(generator(rowcount => $rows))"
@@ -46,7 +47,7 @@ url=$1 token=$2 sql=$3
 h=(-H "Authorization: Bearer $token" -H 'X-Snowflake-Authorization-Token-Type: OAUTH'
    -H 'Accept: application/json' -H 'User-Agent: bench/1')
 conv='.data[] as $r | [range(0; $rt | length) | {($rt[.].name): (if $rt[.].type == "fixed" and $rt[.].scale == 0 and $r[.] != null then ($r[.] | tonumber) else $r[.] end)}] | add'
-body=$(jq -nc --arg s "$sql" '{statement: $s, parameters: {TIMEZONE: "UTC"}}')
+body=$(jq -nc --arg s "$sql" '{statement: $s, warehouse: "BENCH_WH", parameters: {TIMEZONE: "UTC"}}')
 resp=$(curl -s "${h[@]}" -H 'Content-Type: application/json' -X POST \
 	"$url/api/v2/statements?requestId=$(cat /proc/sys/kernel/random/uuid)&async=true" -d "$body")
 handle=$(jq -r .statementHandle <<<"$resp")
@@ -71,7 +72,7 @@ set -euo pipefail
 url=$1 token=$2 sql=$3
 h=(-H "Authorization: Bearer $token" -H 'X-Snowflake-Authorization-Token-Type: OAUTH'
    -H 'Accept: application/json' -H 'User-Agent: bench/1')
-body=$(jq -nc --arg s "$sql" '{statement: $s, parameters: {TIMEZONE: "UTC"}}')
+body=$(jq -nc --arg s "$sql" '{statement: $s, warehouse: "BENCH_WH", parameters: {TIMEZONE: "UTC"}}')
 resp=$(curl -s "${h[@]}" -H 'Content-Type: application/json' -X POST \
 	"$url/api/v2/statements?requestId=$(cat /proc/sys/kernel/random/uuid)" -d "$body")
 handle=$(jq -r .statementHandle <<<"$resp")
@@ -94,6 +95,8 @@ measure() {
 		"$(tail -n 1 "$dir/rss" | awk '{print $1 + $2}')" "$(tail -n 1 "$dir/rss" | awk '{print $3}')" "$lines"
 }
 
+# Queries need a warehouse, as on the real service.
+SNOWFLAKE_HOME=$dir/home "$repo/bin/sf-exec" -c bench "create warehouse if not exists bench_wh" >/dev/null
 echo "bench: $rows rows from $url" >&2
 {
 	printf 'what\tseconds\tcpu_seconds\tpeak_rss_kib\trows\n'
