@@ -9,22 +9,46 @@
 #include "parquet.h"
 #include "s3.h"
 
-#define FIRST_READ (64 * 1024)	/* one ranged GET usually holds the tail and the whole footer */
+/* The first ranged GET: the 8-byte tail and, for most files, the whole footer (a few KiB). A
+ * larger footer is completed by one more GET of exactly the bytes still missing. At most
+ * 2 x jobs reads are under way, each holding one first read. */
+#define FIRST_READ	(16 * 1024)
+
+struct page;
 
 struct file {
 	const struct s3_object *obj;
+	struct page *pg;
 	char *url;		/* the request URL */
 	char *what;		/* s3://bucket/key, for diagnostics */
-	unsigned char *tail;	/* the bytes read from the end of the object */
-	size_t taillen;
-	json_t *footer;		/* rows, row_groups, created_by, schema: set when read */
+	unsigned char *head;	/* a large footer's bytes from the first read, until the rest comes */
+	size_t headlen;
+	uint32_t flen;		/* its length */
+	size_t want;		/* the first read's length */
+	int read;		/* its footer is to be read */
+	char *line;		/* the output line, made once the footer is parsed */
 	char *err;
 	int rc;
+	int done;		/* ready to print */
+};
+
+/* One listing page and its files; the next page is listed while this one's footers are read. */
+struct page {
+	struct s3_page list;
+	struct file *files;
+	size_t left;		/* files whose footer read has not finished */
+	size_t printed;		/* files printed (or skipped), in listing order */
+	size_t next;		/* the next file whose footer read may start */
+	int inflight;		/* footer reads started and not finished */
+	int listed, rc;		/* the listing arrived; its outcome */
+	char *err;
 };
 
 static struct s3 *s3;
 static const char *bucket;
 static int status;
+static size_t nfiles;		/* data files printed or reported */
+static int jobs = 16;
 static long long band_min = 100LL << 20, band_max = 250LL << 20;
 
 static void
@@ -107,78 +131,108 @@ file_fail(struct file *f, int rc, const char *msg, int named)
 	f->err = named ? estrdup(msg) : esprintf("s3://%s/%s: %s", bucket, f->obj->key, msg);
 }
 
-static void read_range(struct file *, long long from, long long to);
+static void read_range(struct file *, long long from, long long to, int ahead);
+static void page_print(struct page *);
+static void page_feed(struct page *);
+static char *line_dup(const struct file *, const struct parquet_meta *);
 
 static void
 footer_parse(struct file *f, const unsigned char *p, size_t len)
 {
 	struct parquet_meta m;
 	char err[256];
-	json_t *o;
 
 	if (parquet_meta_parse(p, len, &m, err, sizeof err) != 0) {
 		file_fail(f, EX_DATAERR, err, 0);
 		return;
 	}
-	o = json_object();
-	json_object_set_new(o, "rows", jsonl_int(m.num_rows));
-	json_object_set_new(o, "row_groups", jsonl_int(m.row_groups));
-	json_object_set_new(o, "created_by", m.created_by ? json_string(m.created_by) : json_null());
-	json_object_set_new(o, "schema", parquet_schema_json(&m));
+	f->line = line_dup(f, &m);
 	parquet_meta_free(&m);
-	f->footer = o;
+}
+
+/* Takes one ranged GET's answer; 1 when another read of the file was sent. */
+static int
+range_take(struct file *f, int rc, struct http_resp *r)
+{
+	char err[512];
+	uint32_t flen;
+	long long size = f->obj->size;
+	const unsigned char *end = (const unsigned char *)r->body.p + r->body.len;
+
+	if (rc) {
+		file_fail(f, rc, r->err, 1);
+		return 0;
+	}
+	if (r->status != 206 && r->status != 200) {
+		file_fail(f, s3_error(r, f->what, err, sizeof err), err, 1);
+		return 0;
+	}
+	if (!f->head) {		/* the first read, from the end of the object */
+		size_t want = f->want, have;
+
+		/* A server that ignores Range sends the whole object (200): use its end. */
+		if (r->body.len < want || (r->status == 206 && r->body.len != want)) {
+			snprintf(err, sizeof err, "short read: %zu of %zu bytes", r->body.len, want);
+			file_fail(f, EX_PROTOCOL, err, 0);
+			return 0;
+		}
+		have = r->status == 200 ? r->body.len : want;
+		if (parquet_tail(end - PARQUET_TAIL_LEN, (uint64_t)size, &flen, err, sizeof err)) {
+			file_fail(f, EX_DATAERR, err, 0);
+			return 0;
+		}
+		if ((size_t)flen + PARQUET_TAIL_LEN <= have) {
+			footer_parse(f, end - PARQUET_TAIL_LEN - flen, flen);
+			return 0;
+		}
+		/* A footer larger than the first read (very wide tables): keep the part we have,
+		 * fetch exactly the rest. */
+		f->flen = flen;
+		f->headlen = want - PARQUET_TAIL_LEN;
+		f->head = emalloc(f->headlen);
+		memcpy(f->head, end - want, f->headlen);
+		read_range(f, size - PARQUET_TAIL_LEN - flen, size - (long long)want - 1, 1);
+		return 1;
+	}
+	/* The rest of a large footer: exactly the bytes before the ones kept, or (a server that
+	 * ignores Range) the whole object. */
+	if (r->status == 200 && r->body.len == (size_t)size) {
+		footer_parse(f, end - PARQUET_TAIL_LEN - f->flen, f->flen);
+	} else if (r->body.len + f->headlen != f->flen) {
+		snprintf(err, sizeof err, "short read: %zu of %zu bytes", r->body.len,
+		    (size_t)f->flen - f->headlen);
+		file_fail(f, EX_PROTOCOL, err, 0);
+	} else {
+		unsigned char *footer = emalloc(f->flen);
+
+		memcpy(footer, r->body.p, r->body.len);
+		memcpy(footer + r->body.len, f->head, f->headlen);
+		footer_parse(f, footer, f->flen);
+		free(footer);
+	}
+	return 0;
 }
 
 static void
 on_range(int rc, struct http_resp *r, void *arg)
 {
 	struct file *f = arg;
-	char err[512];
-	uint32_t flen;
-	long long size = f->obj->size;
 
-	if (rc) {
-		file_fail(f, rc, r->err, 1);
+	if (range_take(f, rc, r))
 		return;
-	}
-	if (r->status != 206 && r->status != 200) {
-		char *what = esprintf("s3://%s/%s", bucket, f->obj->key);
-
-		file_fail(f, s3_error(r, what, err, sizeof err), err, 1);
-		free(what);
-		return;
-	}
-	if (!f->tail) {		/* the first read, from the end of the object */
-		size_t want = size < FIRST_READ ? (size_t)size : FIRST_READ;
-
-		/* A server that ignores Range sends the whole object (200): use its end. */
-		if (r->body.len < want || (r->status == 206 && r->body.len != want)) {
-			snprintf(err, sizeof err, "short read: %zu of %zu bytes", r->body.len, want);
-			file_fail(f, EX_PROTOCOL, err, 0);
-			return;
-		}
-		f->taillen = want;
-		f->tail = emalloc(want);
-		memcpy(f->tail, r->body.p + r->body.len - want, want);
-		if (parquet_tail(f->tail + want - PARQUET_TAIL_LEN, (uint64_t)size, &flen, err, sizeof err)) {
-			file_fail(f, EX_DATAERR, err, 0);
-			return;
-		}
-		if ((size_t)flen + PARQUET_TAIL_LEN <= want) {
-			footer_parse(f, f->tail + want - PARQUET_TAIL_LEN - flen, flen);
-			return;
-		}
-		/* A footer larger than the first read (very wide tables): fetch exactly it. */
-		read_range(f, size - PARQUET_TAIL_LEN - flen, size - PARQUET_TAIL_LEN - 1);
-		return;
-	}
-	footer_parse(f, (const unsigned char *)r->body.p, r->body.len);
+	free(f->head);
+	f->head = NULL;
+	f->done = 1;
+	f->pg->left--;
+	f->pg->inflight--;
+	page_feed(f->pg);
+	page_print(f->pg);
 }
 
 static struct http_pool *pool;
 
 static void
-read_range(struct file *f, long long from, long long to)
+read_range(struct file *f, long long from, long long to, int ahead)
 {
 	struct http_req q = {0};
 	struct curl_slist *range;
@@ -190,6 +244,7 @@ read_range(struct file *f, long long from, long long to)
 	q.method = "GET";
 	q.url = f->url;
 	q.idempotent = 1;
+	q.ahead = ahead;
 	q.headers = s3_sign(s3, "GET", f->url, range, "", 0);
 	http_headers_free(range);
 	http_pool_add(pool, &q, on_range, f);
@@ -201,10 +256,12 @@ size_band(long long size)
 	return size < band_min ? "small" : size > band_max ? "large" : "ok";
 }
 
-static void
-emit(const struct file *f)
+/* The output line of a file: its listing fields and, when m is given, its footer's. */
+static char *
+line_dup(const struct file *f, const struct parquet_meta *m)
 {
 	json_t *o = json_object();
+	char *line;
 
 	json_object_set_new(o, "url", json_string(f->what));
 	json_object_set_new(o, "bucket", json_string(bucket));
@@ -214,22 +271,141 @@ emit(const struct file *f)
 	json_object_set_new(o, "last_modified",
 	    f->obj->last_modified ? json_string(f->obj->last_modified) : json_null());
 	json_object_set_new(o, "partition", partition_of(f->obj->key));
-	if (f->footer)
-		json_object_update(o, f->footer);
+	if (m) {
+		json_object_set_new(o, "rows", jsonl_int(m->num_rows));
+		json_object_set_new(o, "row_groups", jsonl_int(m->row_groups));
+		json_object_set_new(o, "created_by", m->created_by ? json_string(m->created_by) : json_null());
+		json_object_set_new(o, "schema", parquet_schema_json(m));
+	}
 	json_object_set_new(o, "size_band", json_string(size_band(f->obj->size)));
-	jsonl_print(o);
+	if (!(line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+		die(EX_OSERR, "out of memory");
 	json_decref(o);
+	return line;
+}
+
+static void
+on_list(int rc, struct s3_page *list, const char *err, void *arg)
+{
+	struct page *pg = arg;
+
+	pg->listed = 1;
+	pg->rc = rc;
+	if (rc)
+		pg->err = estrdup(err);
+	else
+		pg->list = *list;
+}
+
+static struct page *
+page_list(const char *prefix, const char *token)
+{
+	struct page *pg = ecalloc(1, sizeof *pg);
+
+	s3_list_page_add(s3, pool, bucket, prefix, token, on_list, pg);
+	return pg;
+}
+
+/* Sets up a page's files and starts their footer reads. */
+static void
+page_read(struct page *pg, size_t hidden_from, int all, int footers)
+{
+	char err[128];
+	size_t i;
+
+	pg->files = ecalloc(pg->list.n, sizeof *pg->files);
+	for (i = 0; i < pg->list.n; i++) {
+		struct file *f = &pg->files[i];
+
+		f->obj = &pg->list.obj[i];
+		f->pg = pg;
+		if (!all && !is_data_file(f->obj, hidden_from)) {
+			f->obj = NULL;
+			f->done = 1;
+			continue;
+		}
+		f->what = esprintf("s3://%s/%s", bucket, f->obj->key);
+		if (!footers) {
+			f->done = 1;
+			continue;
+		}
+		if (f->obj->size < 12) {
+			snprintf(err, sizeof err, "not a Parquet file: only %lld bytes", f->obj->size);
+			file_fail(f, EX_DATAERR, err, 0);
+			f->done = 1;
+			continue;
+		}
+		f->read = 1;
+		pg->left++;
+	}
+	page_feed(pg);
+}
+
+/* Starts footer reads in listing order while fewer than 2 x jobs are under way. */
+static void
+page_feed(struct page *pg)
+{
+	while (pg->inflight < 2 * jobs && pg->next < pg->list.n) {
+		struct file *f = &pg->files[pg->next++];
+		long long size;
+
+		if (!f->read)
+			continue;
+		size = f->obj->size;
+		f->want = size < FIRST_READ ? (size_t)size : FIRST_READ;
+		f->url = s3_request_url(s3, bucket, f->obj->key, NULL);
+		pg->inflight++;
+		read_range(f, size - (long long)f->want, size - 1, 0);
+	}
+}
+
+/* Prints the page's files that are ready, in listing order, up to the first one that is not:
+ * a line is held only until the lines before it are out. */
+static void
+page_print(struct page *pg)
+{
+	struct file *f;
+
+	for (; pg->printed < pg->list.n && (f = &pg->files[pg->printed])->done; pg->printed++) {
+		if (!f->obj)
+			continue;
+		nfiles++;
+		if (f->err) {
+			warnmsg("%s", f->err);
+			if (!status)
+				status = f->rc;
+		} else {
+			if (!f->line)
+				f->line = line_dup(f, NULL);
+			if (fputs(f->line, stdout) == EOF || putchar('\n') == EOF)
+				stdout_fail();
+		}
+		free(f->line);
+		free(f->url);
+		free(f->what);
+		free(f->err);
+		f->line = f->url = f->what = f->err = NULL;
+	}
+}
+
+static void
+page_free(struct page *pg)
+{
+	free(pg->files);
+	s3_page_free(&pg->list);
+	free(pg->err);
+	free(pg);
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct s3 conn;
-	struct s3_page pg;
-	char *prefix, *token = NULL, err[512], *end;
+	struct page *cur, *next;
+	char *prefix, err[512], *end;
 	const char *rest, *why = NULL;
-	int footers = 1, all = 0, jobs = 16, c, rc;
-	size_t i, nfiles = 0, pages = 0, hidden_from;
+	int footers = 1, all = 0, c, rc;
+	size_t pages = 0, hidden_from;
 
 	setprogname(argv[0]);
 	while ((c = getopt(argc, argv, "Fahj:s:v")) != -1) {
@@ -275,59 +451,24 @@ main(int argc, char *argv[])
 		die(rc, "%s", err);
 	s3 = &conn;
 	pool = http_pool_new(jobs);
-	do {
-		struct file *files;
-
-		if ((rc = s3_list_page(s3, bucket, prefix, token, &pg, err, sizeof err)) != 0)
-			die(rc, "%s", err);
-		free(token);
-		token = pg.next_token ? estrdup(pg.next_token) : NULL;
+	/* Page n+1 is listed (ahead of the footer reads waiting) while page n's footers are read;
+	 * lines come out in listing order, one page at a time. */
+	for (cur = page_list(prefix, NULL); cur; cur = next) {
+		while (!cur->listed)
+			http_pool_step(pool);
+		if (cur->rc)
+			die(cur->rc, "%s", cur->err);
 		pages++;
-		files = ecalloc(pg.n, sizeof *files);
-		for (i = 0; i < pg.n; i++) {
-			struct file *f = &files[i];
-
-			f->obj = &pg.obj[i];
-			if (!all && !is_data_file(f->obj, hidden_from))
-				continue;
-			f->what = esprintf("s3://%s/%s", bucket, f->obj->key);
-			if (!footers)
-				continue;
-			f->url = s3_request_url(s3, bucket, f->obj->key, NULL);
-			if (f->obj->size < 12) {
-				snprintf(err, sizeof err, "not a Parquet file: only %lld bytes", f->obj->size);
-				file_fail(f, EX_DATAERR, err, 0);
-				continue;
-			}
-			read_range(f, f->obj->size - (f->obj->size < FIRST_READ ? f->obj->size : FIRST_READ),
-			    f->obj->size - 1);
-		}
-		http_pool_run(pool);
-		for (i = 0; i < pg.n; i++) {
-			struct file *f = &files[i];
-
-			if (!all && !is_data_file(f->obj, hidden_from))
-				continue;
-			nfiles++;
-			if (f->err) {
-				warnmsg("%s", f->err);
-				if (!status)
-					status = f->rc;
-			} else {
-				emit(f);
-			}
-			json_decref(f->footer);
-			free(f->tail);
-			free(f->url);
-			free(f->what);
-			free(f->err);
-		}
+		next = cur->list.next_token ? page_list(prefix, cur->list.next_token) : NULL;
+		page_read(cur, hidden_from, all, footers);
+		while (cur->left)
+			http_pool_step(pool);
+		page_print(cur);
 		if (fflush(stdout) == EOF)
 			stdout_fail();
-		free(files);
+		page_free(cur);
 		progress("s3://%s/%s: %zu data files in %zu pages", bucket, prefix, nfiles, pages);
-		s3_page_free(&pg);
-	} while (token);
+	}
 	http_pool_free(pool);
 	s3_close(&conn);
 	if (!nfiles)

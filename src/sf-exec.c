@@ -86,7 +86,7 @@ main(int argc, char *argv[])
 	s.what = label(file, text);
 	if (dry) {
 		body = sf_request_body(&s, sql);
-		printf("%s%s-- POST %s/api/v2/statements?requestId=<uuid>&async=true\n-- %s\n", sql,
+		printf("%s%s-- POST %s/api/v2/statements?requestId=<uuid>\n-- %s\n", sql,
 		    sql[0] && sql[strlen(sql) - 1] == '\n' ? "" : "\n", s.base_url, body);
 		free(body);
 		rc = 0;

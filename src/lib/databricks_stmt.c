@@ -19,8 +19,6 @@
 
 #define STATEMENTS	"/api/2.0/sql/statements"
 #define WAIT_TIMEOUT	"5s"	/* short, so that SIGINT cancels a statement promptly */
-#define POLL_FIRST_MS	250
-#define POLL_CAP_MS	10000
 
 /* HTTP */
 
@@ -368,10 +366,12 @@ dbx_execute(struct dbx *d, json_t *body, json_t **out, char *err, size_t errlen)
 	json_t *resp;
 	const char *id, *st = "";
 	char *what, *path;
-	long delay = POLL_FIRST_MS;
+	struct timespec t0, now;
+	long delay = 0;
 	int rc;
 
 	*out = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (stop_requested) {
 		snprintf(err, errlen, "submit statement: not sent: stopped by %s", stop_name());
 		return STOP_INTERRUPTED;
@@ -401,6 +401,9 @@ dbx_execute(struct dbx *d, json_t *body, json_t **out, char *err, size_t errlen)
 			rc = cancel(d, id, what, err, errlen);
 			break;
 		}
+		/* after the submit's wait_timeout: polls close to the end of short statements */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		delay = http_poll_delay_ms(delay, (double)(now.tv_sec - t0.tv_sec));
 		progress("%s: %s; next poll in %ld.%03lds", what, st, delay / 1000, delay % 1000);
 		ts.tv_sec = delay / 1000;
 		ts.tv_nsec = (delay % 1000) * 1000000L;
@@ -409,7 +412,6 @@ dbx_execute(struct dbx *d, json_t *body, json_t **out, char *err, size_t errlen)
 			rc = cancel(d, id, what, err, errlen);
 			break;
 		}
-		delay = delay * 2 > POLL_CAP_MS ? POLL_CAP_MS : delay * 2;
 		json_decref(resp);
 		if ((rc = api(d, "GET", path, NULL, what, 1, &resp, err, errlen)))
 			break;

@@ -140,6 +140,14 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* A stoppable request ends at once on a stop request (Ctrl-C). */
+static int
+on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)arg, (void)dt, (void)dn, (void)ut, (void)un;
+	return stop_requested != 0;
+}
+
 static const char *
 req_name(const struct http_req *q)
 {
@@ -184,6 +192,10 @@ handle_new(const struct http_req *q, const char *url, struct http_resp *r)
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, r);
+	if (q->stoppable) {
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (!q->method || strcmp(q->method, "GET") == 0) {
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	} else if (strcmp(q->method, "HEAD") == 0) {
@@ -314,6 +326,10 @@ http_do(const struct http_req *q, struct http_resp *r)
 		if (c == CURLE_OK)
 			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 		curl_easy_cleanup(h);
+		if (c == CURLE_ABORTED_BY_CALLBACK && q->stoppable) {
+			snprintf(r->err, sizeof r->err, "%s: stopped", req_name(q));
+			return STOP_INTERRUPTED;
+		}
 		if (c == CURLE_OK && !status_retryable(r->status))
 			return 0;
 		if (c != CURLE_OK && !curl_retryable(c, q->idempotent))
@@ -383,7 +399,14 @@ http_pool_add(struct http_pool *p, const struct http_req *q, http_done_fn done, 
 	t->req.what = t->what = q->what ? estrdup(q->what) : NULL;
 	t->done = done;
 	t->arg = arg;
-	enqueue(p, t);
+	if (q->ahead) {
+		t->next = p->queue;
+		p->queue = t;
+		if (!p->queue_tail)
+			p->queue_tail = t;
+	} else {
+		enqueue(p, t);
+	}
 	p->pending++;
 }
 
@@ -469,6 +492,9 @@ finish(struct http_pool *p, struct transfer *t, CURLcode c)
 			return;
 		}
 		rc = give_up(&t->req, c, t->cerr, &t->resp, t->try);
+	} else if (c == CURLE_ABORTED_BY_CALLBACK && t->req.stoppable) {
+		snprintf(t->resp.err, sizeof t->resp.err, "%s: stopped", req_name(&t->req));
+		rc = STOP_INTERRUPTED;
 	} else if (c != CURLE_OK) {
 		rc = give_up(&t->req, c, t->cerr, &t->resp, 1);
 	}
@@ -510,6 +536,22 @@ http_pool_run(struct http_pool *p)
 {
 	while (p->pending)
 		pool_step(p);
+}
+
+int
+http_pool_step(struct http_pool *p)
+{
+	if (p->pending)
+		pool_step(p);
+	return p->pending;
+}
+
+long
+http_poll_delay_ms(long prev_ms, double elapsed_s)
+{
+	long next = prev_ms <= 0 ? 50 : prev_ms + prev_ms / 2, cap = elapsed_s < 60 ? 1000 : 5000;
+
+	return next > cap ? cap : next;
 }
 
 void

@@ -27,6 +27,9 @@ struct http_req {
 	const char *what;		/* names the request in diagnostics: "s3://b/k", "statement 01b…" */
 	int tries;			/* attempts in all; 0 means the default (6) */
 	int idempotent;			/* resend after a connection error even once the request was sent */
+	int stoppable;			/* a stop request (stop_requested) ends it at once: the call
+					 * returns STOP_INTERRUPTED (for a service's long wait) */
+	int ahead;			/* http_pool_add queues it before the requests waiting */
 };
 
 struct http_resp {
@@ -70,6 +73,13 @@ typedef void (*http_done_fn)(int rc, struct http_resp *, void *arg);
 struct http_pool *http_pool_new(int max);
 void http_pool_add(struct http_pool *, const struct http_req *, http_done_fn, void *arg);
 void http_pool_run(struct http_pool *);			/* until none pending; callbacks may add more */
+int http_pool_step(struct http_pool *);		/* one round (may wait up to 1 s); the number pending */
 void http_pool_free(struct http_pool *);
+
+/* The wait before the next poll of a running statement, after prev_ms (0 before the first poll),
+ * elapsed_s seconds after it was submitted: 50 ms growing by 1.5x, at most 1 s in the first
+ * minute and 5 s after it. A statement that finishes is seen within about a third of its running
+ * time (50 ms for the shortest), and a long one is asked at most every 5 s. */
+long http_poll_delay_ms(long prev_ms, double elapsed_s);
 
 #endif

@@ -294,69 +294,34 @@ url_decode(const char *s)
 	return out;
 }
 
-int
-s3_list_page(struct s3 *s, const char *bucket, const char *prefix, const char *token,
-    struct s3_page *pg, char *err, size_t errlen)
+/* One ListObjectsV2 page being fetched through a pool. */
+struct list_call {
+	struct s3 *s;
+	struct http_pool *pool;
+	char *bucket, *prefix, *what;
+	struct buf q;			/* the query, in canonical (sorted) order and encoding */
+	int followed;			/* a region redirect was followed once */
+	s3_list_fn done;
+	void *arg;
+};
+
+static void list_send(struct list_call *);
+
+/* The keys of one ListObjectsV2 answer into pg. 0, or a sysexits code with err set. */
+static int
+list_parse(const struct http_resp *r, const char *prefix, const char *what, struct s3_page *pg,
+    char *err, size_t errlen)
 {
-	struct buf q = {0};
-	struct http_resp r = {0};
-	char *enc, *url = NULL, *what, *trunc, *enctype, *echoed, *region;
-	const char *p, *end, *next;
+	char *trunc, *enctype, *echoed;
+	const char *p = r->body.p, *end, *next;
 	size_t cap = 0, plen = strlen(prefix);
-	int rc, encoded, followed = 0;
+	int encoded;
 
-	memset(pg, 0, sizeof *pg);
-	/* Parameters in canonical (sorted) order and encoding: what is sent is what is signed. */
-	if (token) {
-		enc = aws_uri_encode(token, 1);
-		buf_printf(&q, "continuation-token=%s&", enc);
-		free(enc);
-	}
-	buf_addstr(&q, "encoding-type=url&list-type=2&max-keys=1000");
-	if (*prefix) {
-		enc = aws_uri_encode(prefix, 1);
-		buf_printf(&q, "&prefix=%s", enc);
-		free(enc);
-	}
-	what = esprintf("s3://%s/%s", bucket, prefix);
-	for (;;) {
-		struct http_req req = {0};
-
-		url = s3_request_url(s, bucket, NULL, q.p);
-		req.method = "GET";
-		req.url = url;
-		req.what = what;
-		req.idempotent = 1;
-		req.headers = s3_sign(s, "GET", url, NULL, "", 0);
-		rc = http_do(&req, &r);
-		http_headers_free(req.headers);
-		if (rc) {
-			snprintf(err, errlen, "%s", r.err);
-			goto out;
-		}
-		if (r.status == 200)
-			break;
-		region = followed ? NULL : s3_redirect_region_dup(&r);
-		if (!region || strcmp(region, s->creds.region) == 0) {
-			free(region);
-			rc = s3_error(&r, what, err, errlen);
-			goto out;
-		}
-		progress("%s: the bucket is in %s, not %s: following", what, region, s->creds.region);
-		s3_region_set(s, region);
-		free(region);
-		free(url);
-		http_resp_free(&r);
-		memset(&r, 0, sizeof r);
-		followed = 1;
-	}
-	p = r.body.p;
-	end = p + r.body.len;
 	if (!p || !strstr(p, "<ListBucketResult")) {
 		snprintf(err, errlen, "%s: unexpected ListObjectsV2 response", what);
-		rc = EX_PROTOCOL;
-		goto out;
+		return EX_PROTOCOL;
 	}
+	end = p + r->body.len;
 	/* S3 and moto echo encoding-type=url; S3-compatible stores that ignore it send raw names and
 	 * no (or an empty) EncodingType, and decoding those would turn "a+b" into "a b". Of the
 	 * encoded elements (Key, Prefix, StartAfter, Delimiter; not the continuation tokens) we
@@ -372,8 +337,7 @@ s3_list_page(struct s3 *s, const char *bucket, const char *prefix, const char *t
 		free(echoed);
 		if (!same) {
 			snprintf(err, errlen, "%s: the listing names another prefix", what);
-			rc = EX_PROTOCOL;
-			goto out;
+			return EX_PROTOCOL;
 		}
 	}
 	while ((p = strstr(p, "<Contents>")) && p < end) {
@@ -383,8 +347,7 @@ s3_list_page(struct s3 *s, const char *bucket, const char *prefix, const char *t
 
 		if (!ce) {
 			snprintf(err, errlen, "%s: truncated ListObjectsV2 response", what);
-			rc = EX_PROTOCOL;
-			goto out;
+			return EX_PROTOCOL;
 		}
 		if (pg->n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -398,8 +361,7 @@ s3_list_page(struct s3 *s, const char *bucket, const char *prefix, const char *t
 			free(key);
 			free(size);
 			snprintf(err, errlen, "%s: a ListObjectsV2 entry lacks Key or Size", what);
-			rc = EX_PROTOCOL;
-			goto out;
+			return EX_PROTOCOL;
 		}
 		o->key = encoded ? url_decode(key) : estrdup(key);
 		o->size = strtoll(size, NULL, 10);
@@ -410,8 +372,7 @@ s3_list_page(struct s3 *s, const char *bucket, const char *prefix, const char *t
 			snprintf(err, errlen, "%s: the listing holds a key %s: %s", what,
 			    o->key ? "outside the prefix" : "with a bad %-escape", key);
 			free(key);
-			rc = EX_PROTOCOL;
-			goto out;
+			return EX_PROTOCOL;
 		}
 		free(key);
 		o->etag = xml_text(p, ce, "ETag", NULL);
@@ -425,23 +386,102 @@ s3_list_page(struct s3 *s, const char *bucket, const char *prefix, const char *t
 		}
 		p = ce;
 	}
-	trunc = xml_text(r.body.p, end, "IsTruncated", &next);
+	trunc = xml_text(r->body.p, end, "IsTruncated", &next);
 	if (trunc && strcmp(trunc, "true") == 0) {
-		pg->next_token = xml_text(r.body.p, end, "NextContinuationToken", NULL);
+		pg->next_token = xml_text(r->body.p, end, "NextContinuationToken", NULL);
 		if (!pg->next_token) {
+			free(trunc);
 			snprintf(err, errlen, "%s: truncated listing without a continuation token", what);
-			rc = EX_PROTOCOL;
+			return EX_PROTOCOL;
 		}
 	}
 	free(trunc);
-out:
+	return 0;
+}
+
+static void
+list_call_free(struct list_call *c)
+{
+	free(c->bucket);
+	free(c->prefix);
+	free(c->what);
+	buf_free(&c->q);
+	free(c);
+}
+
+static void
+on_list(int rc, struct http_resp *r, void *arg)
+{
+	struct list_call *c = arg;
+	struct s3_page pg = {0};
+	char err[512], *region;
+
+	if (rc) {
+		snprintf(err, sizeof err, "%s", r->err);
+	} else if (r->status != 200) {
+		region = c->followed ? NULL : s3_redirect_region_dup(r);
+		if (region && strcmp(region, c->s->creds.region) != 0) {
+			progress("%s: the bucket is in %s, not %s: following", c->what, region,
+			    c->s->creds.region);
+			s3_region_set(c->s, region);
+			free(region);
+			c->followed = 1;
+			list_send(c);
+			return;
+		}
+		free(region);
+		rc = s3_error(r, c->what, err, sizeof err);
+	} else {
+		rc = list_parse(r, c->prefix, c->what, &pg, err, sizeof err);
+	}
 	if (rc)
-		s3_page_free(pg);
-	http_resp_free(&r);
-	buf_free(&q);
+		s3_page_free(&pg);
+	c->done(rc, &pg, rc ? err : NULL, c->arg);
+	list_call_free(c);
+}
+
+static void
+list_send(struct list_call *c)
+{
+	struct http_req req = {0};
+	char *url = s3_request_url(c->s, c->bucket, NULL, c->q.p);
+
+	req.method = "GET";
+	req.url = url;
+	req.what = c->what;
+	req.idempotent = 1;
+	req.ahead = 1;
+	req.headers = s3_sign(c->s, "GET", url, NULL, "", 0);
+	http_pool_add(c->pool, &req, on_list, c);
 	free(url);
-	free(what);
-	return rc;
+}
+
+void
+s3_list_page_add(struct s3 *s, struct http_pool *pool, const char *bucket, const char *prefix,
+    const char *token, s3_list_fn done, void *arg)
+{
+	struct list_call *c = ecalloc(1, sizeof *c);
+	char *enc;
+
+	c->s = s;
+	c->pool = pool;
+	c->bucket = estrdup(bucket);
+	c->prefix = estrdup(prefix);
+	c->what = esprintf("s3://%s/%s", bucket, prefix);
+	c->done = done;
+	c->arg = arg;
+	if (token) {
+		enc = aws_uri_encode(token, 1);
+		buf_printf(&c->q, "continuation-token=%s&", enc);
+		free(enc);
+	}
+	buf_addstr(&c->q, "encoding-type=url&list-type=2&max-keys=1000");
+	if (*prefix) {
+		enc = aws_uri_encode(prefix, 1);
+		buf_printf(&c->q, "&prefix=%s", enc);
+		free(enc);
+	}
+	list_send(c);
 }
 
 void

@@ -39,13 +39,16 @@ char *s3_request_url(const struct s3 *, const char *bucket, const char *key, con
 struct curl_slist *s3_sign(const struct s3 *, const char *method, const char *url,
     struct curl_slist *extra, const void *body, size_t bodylen);
 
-/* One ListObjectsV2 page (up to 1000 keys), keys exactly as stored: decoded only when the
- * response says <EncodingType>url</EncodingType>. A bucket in another region is followed once,
- * as the AWS CLI does: the connection is switched to that region (s3_region_set) and the page
- * asked again, said on stderr with -v. 0, or a sysexits code with err set (EX_CONFIG for a
- * wrong region that cannot be followed). */
-int s3_list_page(struct s3 *, const char *bucket, const char *prefix, const char *token,
-    struct s3_page *, char *err, size_t errlen);
+/* One ListObjectsV2 page (up to 1000 keys), fetched through pool (ahead of the requests
+ * waiting there), keys exactly as stored: decoded only when the response says
+ * <EncodingType>url</EncodingType>. A bucket in another region is followed once, as the AWS CLI
+ * does: the connection is switched to that region (s3_region_set) and the page asked again,
+ * said on stderr with -v. done runs from the pool with 0 and the page, which it owns (frees
+ * with s3_page_free), or a sysexits code and a one-line err (EX_CONFIG for a wrong region that
+ * cannot be followed). */
+typedef void (*s3_list_fn)(int rc, struct s3_page *, const char *err, void *arg);
+void s3_list_page_add(struct s3 *, struct http_pool *, const char *bucket, const char *prefix,
+    const char *token, s3_list_fn done, void *arg);
 void s3_page_free(struct s3_page *);
 
 /* The region S3 names in an answer to a request signed for the wrong one, as botocore's

@@ -15,8 +15,6 @@
 
 #define JWT_LIFETIME	3540	/* 59 minutes: Snowflake accepts at most one hour */
 #define JWT_RENEW	3000	/* re-sign a token older than this before the next request */
-#define POLL_FIRST_MS	50
-#define POLL_CAP_MS	5000
 
 char *
 sf_uuid4(void)
@@ -111,6 +109,8 @@ call(struct sf_session *s, const char *method, const char *url, const char *retr
 	q.what = s->what;
 	/* GETs, and POSTs resent with the same requestId and retry=true, never run twice. */
 	q.idempotent = 1;
+	/* The submit waits in the synchronous window: a stop ends the wait (sf_execute cancels). */
+	q.stoppable = retry_url != NULL;
 	rc = http_do(&q, r);
 	http_headers_free(q.headers);
 	if (rc)
@@ -238,7 +238,7 @@ static int
 await(struct sf_session *s, struct http_resp *r, json_t **rs, struct buf *data, char *err,
     size_t errlen)
 {
-	long delay = POLL_FIRST_MS;
+	long delay = 0;
 	double t0 = now_s();
 	int st, rc;
 	char *url = NULL, *handle = NULL;
@@ -275,6 +275,7 @@ await(struct sf_session *s, struct http_resp *r, json_t **rs, struct buf *data, 
 			break;
 		}
 		progress("%s: statement %s running (%.1f s)", s->what, handle, now_s() - t0);
+		delay = http_poll_delay_ms(delay, now_s() - t0);
 		{
 			struct timespec ts = { delay / 1000, (delay % 1000) * 1000000L };
 
@@ -285,7 +286,6 @@ await(struct sf_session *s, struct http_resp *r, json_t **rs, struct buf *data, 
 			st = STOP_INTERRUPTED;
 			break;
 		}
-		delay = delay * 2 > POLL_CAP_MS ? POLL_CAP_MS : delay * 2;
 		if ((rc = call(s, "GET", url, NULL, NULL, r, err, errlen))) {
 			st = rc;
 			break;
@@ -383,7 +383,9 @@ int
 sf_execute(struct sf_session *s, const char *sql, sf_row_fn row, void *arg, char *err, size_t errlen)
 {
 	char *body = sf_request_body(s, sql), *uuid = sf_uuid4();
-	char *url = esprintf("%s/api/v2/statements?requestId=%s&async=true", s->base_url, uuid);
+	/* Without async=true the service answers when the statement ends, or after about 45 s
+	 * with 202 and the handle to poll: no sleeping past a short statement's end. */
+	char *url = esprintf("%s/api/v2/statements?requestId=%s", s->base_url, uuid);
 	char *retry = esprintf("%s&retry=true", url);
 	struct http_resp r = {0};
 	struct buf data = {0};
@@ -392,6 +394,16 @@ sf_execute(struct sf_session *s, const char *sql, sf_row_fn row, void *arg, char
 	size_t i;
 
 	rc = call(s, "POST", url, retry, body, &r, err, errlen);
+	if (rc == STOP_INTERRUPTED) {
+		/* Stopped in that window: the same requestId with retry=true (never run twice)
+		 * and async=true names the statement at once, and await cancels it. */
+		char *find = esprintf("%s&async=true", retry);
+
+		http_resp_free(&r);
+		memset(&r, 0, sizeof r);
+		rc = call(s, "POST", find, NULL, body, &r, err, errlen);
+		free(find);
+	}
 	if (!rc)
 		rc = await(s, &r, &rs, &data, err, errlen);
 	http_resp_free(&r);

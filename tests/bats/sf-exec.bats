@@ -130,7 +130,7 @@ inject() { curl -fs -X POST "$URL/_stack/inject" -d "$1" >/dev/null; }
 		"select count(*) from <% tbl %> where d = '<% day %>'"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "select count(*) from raw.events where d = '2025-11-01'" ]
-	[[ ${lines[1]} == "-- POST $URL/api/v2/statements?requestId=<uuid>&async=true" ]]
+	[[ ${lines[1]} == "-- POST $URL/api/v2/statements?requestId=<uuid>" ]]
 	body=${lines[2]#-- }
 	[ "$(jq -r .statement <<<"$body")" = "select count(*) from raw.events where d = '2025-11-01'" ]
 	[ "$(jq -r .warehouse <<<"$body")" = "LOAD_WH" ]
@@ -377,10 +377,22 @@ inject() { curl -fs -X POST "$URL/_stack/inject" -d "$1" >/dev/null; }
 }
 
 @test "a long statement is polled until it finishes (progress with -v)" {
+	# A statement longer than the synchronous window (shortened here) is polled.
+	curl -fs -X POST "$URL/_stack/config" -d '{"sync_wait": 0.5}' >/dev/null
 	run_split sf-exec -v "select system\$wait(2) as w"
+	curl -fs -X POST "$URL/_stack/config" -d '{"sync_wait": 45}' >/dev/null
 	[ "$status" -eq 0 ]
 	[ "$(grep -c 'running (' <<<"$stderr")" -ge 3 ]
 	[ -n "$output" ]
+}
+
+@test "a statement that ends within the synchronous window is answered by the submit: no polls" {
+	before=$(stats | jq '.requests["GET /api/v2/statements/{handle}"] // 0')
+	run_split sf-exec "select system\$wait(1)"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.[]' <<<"$output")" = "waited 1 seconds" ]
+	after=$(stats | jq '.requests["GET /api/v2/statements/{handle}"] // 0')
+	[ "$after" -eq "$before" ]
 }
 
 @test "SIGINT cancels the running statement and exits 130; SIGTERM 143" {
