@@ -81,7 +81,7 @@ read_profile(const char *path)
 	json_t *all = json_object(), *line, *v;
 	const char *name, *k, *part;
 	size_t lineno = 0;
-	char *t;
+	char *t, err[512];
 	FILE *f = open_input(path, &name);
 
 	while ((line = jsonl_read(f, name, &lineno))) {
@@ -95,6 +95,8 @@ read_profile(const char *path)
 				    lineno, k, json_is_real(v) ? " (decimals must come as strings)" : "");
 			free(t);
 		}
+		if (profile_sums_combine(line, err, sizeof err) < 0)
+			die(EX_DATAERR, "%s:%zu: %s", name, lineno, err);
 		if (!json_object_get(line, "rows"))
 			die(EX_DATAERR, "%s:%zu: no \"rows\"; not a parity-check profile", name, lineno);
 		json_object_set_new(all, part, line);

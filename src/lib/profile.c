@@ -1,5 +1,7 @@
 /* profile.c: the profile SQL for Spark and Snowflake, and the exact comparison of profiles. */
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +114,7 @@ col_init(struct profile_col *c, const json_t *col, char *err, size_t errlen)
 	} else if (is(phys, "INT96")) {
 		c->kind = PROFILE_TS_INT96;
 	} else if (is(phys, "FLOAT") || is(phys, "DOUBLE")) {
-		c->why = "floating point: the engines print floats differently";
+		c->kind = PROFILE_FLOAT;
 	} else if (is(phys, "BYTE_ARRAY") || is(phys, "FIXED_LEN_BYTE_ARRAY")) {
 		c->kind = PROFILE_BINARY;
 	} else {
@@ -226,6 +228,51 @@ as_text(struct buf *b, const char *x, enum sql_dialect d)
 }
 
 /*
+ * The exact text of a double both engines print alike, since neither prints doubles the
+ * other's way: NaN, inf, -inf, 0, -0 (0 for both zeros unless signed_zero), else
+ * [-]m"p"q with m×2^q the value, q = max(e-52, -1074) for the binary exponent e (m < 2^53,
+ * the IEEE significand). e is floor(log2|x|), corrected by one where the engine's log
+ * rounded across a power of two; scaling by a power of two is exact, so m is. (For the
+ * largest subnormals the correction may be off, but q is -1074 whatever it says.)
+ */
+static void
+float_text(struct buf *b, const char *x, enum sql_dialect d, int signed_zero)
+{
+	struct buf v = { 0 }, g = { 0 }, l = { 0 }, q = { 0 };
+	int spark = d == SQL_SPARK;
+	const char *inf = spark ? "CAST('Infinity' AS DOUBLE)" : "CAST('inf' AS FLOAT)";
+
+	buf_printf(&v, spark ? "CAST(%s AS DOUBLE)" : "CAST(%s AS FLOAT)", x);
+	/* |x| where it has a logarithm, else 1: LOG errors on 0 in Snowflake. */
+	buf_printf(&g, "CASE WHEN ABS(%s) > 0 AND ABS(%s) < %s THEN ABS(%s) ELSE 1 END", v.p, v.p, inf, v.p);
+	/* Kept within the exponents of doubles: 2^l is then finite and not 0. */
+	buf_printf(&l, spark ? "GREATEST(LEAST(FLOOR(LOG2(%s)), 1023), -1074)" :
+	    "GREATEST(LEAST(FLOOR(LOG(2, %s)), 1023), -1074)", g.p);
+	/* Both tests exact: a comparison, and a quotient in [0.5, 2^53) that needs no rounding. */
+	buf_printf(&q, "GREATEST(%s - CASE WHEN %s < POWER(2, %s) THEN 1 "
+	    "WHEN %s / POWER(2, %s) >= 2 THEN -1 ELSE 0 END - 52, -1074)", l.p, g.p, l.p, g.p, l.p);
+	buf_printf(b, "CASE WHEN %s IS NULL THEN NULL", v.p);
+	if (spark)
+		buf_printf(b, " WHEN isnan(%s) THEN 'NaN'", v.p);
+	else
+		buf_printf(b, " WHEN %s = CAST('NaN' AS FLOAT) THEN 'NaN'", v.p);
+	buf_printf(b, " WHEN %s = %s THEN 'inf' WHEN %s = -%s THEN '-inf'", v.p, inf, v.p, inf);
+	if (signed_zero) {
+		buf_printf(b, " WHEN %s = 0 THEN CASE WHEN ", v.p);
+		as_text(b, v.p, d);
+		buf_addstr(b, " LIKE '-%' THEN '-0' ELSE '0' END");
+	} else {
+		buf_printf(b, " WHEN %s = 0 THEN '0'", v.p);
+	}
+	buf_printf(b, spark ? " ELSE concat(CASE WHEN %s < 0 THEN '-' ELSE '' END, "
+	    "CAST(CAST(%s / POWER(2, %s) AS BIGINT) AS STRING), 'p', CAST(CAST(%s AS BIGINT) AS STRING)) END" :
+	    " ELSE CONCAT(CASE WHEN %s < 0 THEN '-' ELSE '' END, "
+	    "TO_VARCHAR(CAST(%s / POWER(2, %s) AS NUMBER(38,0))), 'p', TO_VARCHAR(CAST(%s AS NUMBER(38,0)))) END",
+	    v.p, g.p, q.p, q.p);
+	buf_free(&v), buf_free(&g), buf_free(&l), buf_free(&q);
+}
+
+/*
  * The canonical text of expression x of column c's type, identical on both engines:
  * integers plain; decimals plain with exactly scale digits (Spark's CAST prints 1E-8, so
  * format_number without its grouping commas); booleans true/false; dates YYYY-MM-DD;
@@ -262,6 +309,9 @@ canon(struct buf *b, const struct profile_col *c, const char *x, enum sql_dialec
 		case PROFILE_BINARY:
 			buf_printf(b, "hex(%s)", x);
 			break;
+		case PROFILE_FLOAT:
+			float_text(b, x, d, 1);
+			break;
 		default:	/* BOOL, INT, DATE */
 			as_text(b, x, d);
 			break;
@@ -286,6 +336,9 @@ canon(struct buf *b, const struct profile_col *c, const char *x, enum sql_dialec
 		break;
 	case PROFILE_BINARY:
 		buf_printf(b, "HEX_ENCODE(%s)", x);
+		break;
+	case PROFILE_FLOAT:
+		float_text(b, x, d, 1);
 		break;
 	default:	/* BOOL, INT, DECIMAL */
 		as_text(b, x, d);
@@ -326,13 +379,33 @@ metric(struct buf *b, const char *expr, const char *col, const char *name, enum 
 	free(alias);
 }
 
+/* Digits of a decimal's scaled integer, padded to 40 (a DECIMAL(p,s) has at most
+ * max(p, s + 1) <= 39), cut in two halves of SUM_DIGITS whose sums fit DECIMAL(38,0) for up to
+ * 10^18 rows; each half carries the value's sign. */
+#define SUM_DIGITS 20
+
+static void
+decimal_part(struct buf *b, const struct profile_col *c, const char *x, int high, enum sql_dialect d)
+{
+	struct buf t = { 0 };
+
+	canon(&t, c, x, d);
+	buf_printf(b, "SUM(CASE WHEN %s < 0 THEN -1 ELSE 1 END * CAST(%s(LPAD(REPLACE(REPLACE(%s, '-', ''), "
+	    "'.', ''), %d, '0'), %d, %d) AS %s))", x, d == SQL_SPARK ? "substr" : "SUBSTR", t.p, 2 * SUM_DIGITS,
+	    high ? 1 : SUM_DIGITS + 1, SUM_DIGITS, d == SQL_SPARK ? "DECIMAL(38,0)" : "NUMBER(38,0)");
+	buf_free(&t);
+}
+
 static void
 col_metrics(struct buf *b, const struct profile_col *c, enum sql_dialect d)
 {
-	struct buf q = { 0 }, e = { 0 }, x = { 0 };
+	struct buf q = { 0 }, e = { 0 }, x = { 0 }, m = { 0 };
+	char name[32];
 
 	ident(&q, c->name, d);
-	buf_printf(&x, "COUNT(*) - COUNT(%s)", q.p);
+	ident(&m, MD5_ALIAS, d);
+	/* The row's MD5 is never NULL, but is on the empty row of a date without rows. */
+	buf_printf(&x, "COUNT(%s) - COUNT(%s)", m.p, q.p);
 	as_text(&e, x.p, d);
 	metric(b, e.p, c->name, "nulls", d);
 	if (c->kind == PROFILE_NULLS_ONLY)
@@ -344,6 +417,25 @@ col_metrics(struct buf *b, const struct profile_col *c, enum sql_dialect d)
 		metric(b, e.p, c->name, "trues", d);
 		goto out;
 	}
+	if (c->kind == PROFILE_FLOAT) {
+		/* What min and max do not show: NaN sorts last but one NaN hides the rest, and
+		 * -0 equals 0. Counted from the exact text. */
+		struct buf v = { 0 };
+
+		buf_printf(&v, d == SQL_SPARK ? "CAST(%s AS DOUBLE)" : "%s", q.p);
+		buf_reset(&e), buf_reset(&x);
+		buf_printf(&x, d == SQL_SPARK ? "COUNT(CASE WHEN isnan(%s) THEN 1 END)" :
+		    "COUNT(CASE WHEN %s = CAST('NaN' AS FLOAT) THEN 1 END)", v.p);
+		as_text(&e, x.p, d);
+		metric(b, e.p, c->name, "nans", d);
+		buf_reset(&e), buf_reset(&x);
+		buf_printf(&x, "COUNT(CASE WHEN %s = 0 AND ", v.p);
+		as_text(&x, v.p, d);
+		buf_addstr(&x, " LIKE '-%' THEN 1 END)");
+		as_text(&e, x.p, d);
+		metric(b, e.p, c->name, "negzeros", d);
+		buf_free(&v);
+	}
 	/* Strings and hex compare as text in both engines (byte order); the rest by value. */
 	for (int max = 0; max < 2; max++) {
 		buf_reset(&e), buf_reset(&x);
@@ -352,33 +444,42 @@ col_metrics(struct buf *b, const struct profile_col *c, enum sql_dialect d)
 		} else if (c->kind == PROFILE_BINARY) {
 			canon(&x, c, q.p, d);
 			buf_printf(&e, "%s(%s)", max ? "MAX" : "MIN", x.p);
+		} else if (c->kind == PROFILE_FLOAT) {
+			/* Which zero MIN returns among -0 and 0 is the engine's choice: "0". */
+			buf_printf(&x, "%s(%s)", max ? "MAX" : "MIN", q.p);
+			float_text(&e, x.p, d, 0);
 		} else {
 			buf_printf(&x, "%s(%s)", max ? "MAX" : "MIN", q.p);
 			canon(&e, c, x.p, d);
 		}
 		metric(b, e.p, c->name, max ? "max" : "min", d);
 	}
-	if (c->kind == PROFILE_INT || c->kind == PROFILE_DECIMAL) {
+	if (c->kind == PROFILE_INT) {
 		buf_reset(&e), buf_reset(&x);
-		if (c->kind == PROFILE_INT) {
-			/* BIGINT sums wrap in Spark without ANSI mode: add up in DECIMAL(38,0). */
-			buf_printf(&x, "SUM(CAST(%s AS %s))", q.p, d == SQL_SPARK ? "DECIMAL(38,0)" : "NUMBER(38,0)");
-			as_text(&e, x.p, d);
-		} else {
-			buf_printf(&x, "SUM(%s)", q.p);
-			canon(&e, c, x.p, d);
-		}
+		/* BIGINT sums wrap in Spark without ANSI mode: add up in DECIMAL(38,0). */
+		buf_printf(&x, "SUM(CAST(%s AS %s))", q.p, d == SQL_SPARK ? "DECIMAL(38,0)" : "NUMBER(38,0)");
+		as_text(&e, x.p, d);
 		metric(b, e.p, c->name, "sum", d);
+	} else if (c->kind == PROFILE_DECIMAL) {
+		/* SUM of a DECIMAL(38,s) overflows at 10^(38-s): two exact integer sums instead,
+		 * which parity-check adds up (profile_sums_combine). */
+		for (int high = 1; high >= 0; high--) {
+			buf_reset(&e), buf_reset(&x);
+			decimal_part(&x, c, q.p, high, d);
+			as_text(&e, x.p, d);
+			snprintf(name, sizeof name, "sum.e%d", (high ? SUM_DIGITS : 0) - c->scale);
+			metric(b, e.p, c->name, name, d);
+		}
 	}
 out:
-	buf_free(&q), buf_free(&e), buf_free(&x);
+	buf_free(&q), buf_free(&e), buf_free(&x), buf_free(&m);
 }
 
 char *
 profile_sql(const struct profile *p, enum sql_dialect d, const char *table, const char *part_col,
     char *const *dates, size_t ndates, char *err, size_t errlen)
 {
-	struct buf b = { 0 }, q = { 0 }, e = { 0 };
+	struct buf b = { 0 }, q = { 0 }, e = { 0 }, part = { 0 };
 	size_t i, nsum = 0;
 
 	if (!p->ncols) {
@@ -399,24 +500,41 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
 			return NULL;
 		}
 
-	/* Outer query: one row per partition, every metric already text. */
-	buf_addstr(&b, "SELECT\n\t");
-	ident(&b, PART_ALIAS, d);
-	buf_addstr(&b, " AS ");
+	/* Outer query: one row per partition, every metric already text. With dates, the
+	 * partitions come from the dates asked, so that a date without rows has its row too:
+	 * counts 0, the rest NULL. */
+	buf_addstr(&part, ndates ? "d." : "r.");
+	ident(&part, PART_ALIAS, d);
+	buf_printf(&b, "SELECT\n\t%s AS ", part.p);
 	ident(&b, "partition", d);
-	as_text(&e, "COUNT(*)", d);
-	metric(&b, e.p, NULL, "rows", d);
+	ident(&q, MD5_ALIAS, d);
+	buf_printf(&e, "COUNT(%s)", q.p);
+	buf_reset(&q);
+	as_text(&q, e.p, d);
+	metric(&b, q.p, NULL, "rows", d);
 	buf_reset(&e), buf_reset(&q);
 	md5_low48(&q, d);
-	buf_printf(&e, "SUM(%s)", q.p);
+	buf_printf(&e, "COALESCE(SUM(%s), 0)", q.p);
 	buf_reset(&q);
 	as_text(&q, e.p, d);
 	metric(&b, q.p, NULL, "checksum", d);
 	for (i = 0; i < p->ncols; i++)
 		col_metrics(&b, &p->cols[i], d);
 
+	buf_addstr(&b, "\nFROM ");
+	if (ndates) {
+		buf_addstr(&b, "(");
+		for (i = 0; i < ndates; i++) {
+			buf_printf(&b, "%sSELECT '%s'", i ? " UNION ALL " : "", dates[i]);
+			if (!i) {
+				buf_addstr(&b, " AS ");
+				ident(&b, PART_ALIAS, d);
+			}
+		}
+		buf_addstr(&b, ") AS d\nLEFT JOIN ");
+	}
 	/* Inner query: the columns, the partition's text and each row's MD5. */
-	buf_addstr(&b, "\nFROM (SELECT\n\t");
+	buf_addstr(&b, "(SELECT\n\t");
 	for (i = 0; i < p->ncols; i++) {
 		ident(&b, p->cols[i].name, d);
 		buf_addstr(&b, ",\n\t");
@@ -454,12 +572,14 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
 			buf_printf(&b, "%sDATE '%s'", i ? ", " : "", dates[i]);
 		buf_addstr(&b, ")");
 	}
-	buf_addstr(&b, ") AS r\nGROUP BY ");
-	ident(&b, PART_ALIAS, d);
-	buf_addstr(&b, "\nORDER BY ");
-	ident(&b, PART_ALIAS, d);
-	buf_addstr(&b, ";\n");
-	buf_free(&q), buf_free(&e);
+	buf_addstr(&b, ") AS r");
+	if (ndates) {
+		buf_addstr(&b, " ON r.");
+		ident(&b, PART_ALIAS, d);
+		buf_printf(&b, " = %s", part.p);
+	}
+	buf_printf(&b, "\nGROUP BY %s\nORDER BY %s;\n", part.p, part.p);
+	buf_free(&q), buf_free(&e), buf_free(&part);
 	return b.p;
 }
 
@@ -655,4 +775,191 @@ profile_diff(const json_t *source, const json_t *target, const char *files_rows)
 			diff_one(out, k, NULL, v, files_rows);
 	}
 	return out;
+}
+
+/* ---- partial sums ---- */
+
+/* Magnitudes are digit strings without leading zeros ("" is zero). */
+static int
+mag_cmp(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+
+	return n != m ? (n < m ? -1 : 1) : strcmp(a, b);
+}
+
+/* a + b, or a - b when sub (then a >= b); a new string. */
+static char *
+mag_addsub(const char *a, const char *b, int sub)
+{
+	size_t n = strlen(a), m = strlen(b), len = (n > m ? n : m) + 1, i, k;
+	char *r = emalloc(len + 1);
+	int carry = 0, x;
+
+	r[len] = '\0';
+	for (i = 0; i < len; i++) {
+		x = (i < n ? a[n - 1 - i] - '0' : 0);
+		x = sub ? x - (i < m ? b[m - 1 - i] - '0' : 0) - carry : x + (i < m ? b[m - 1 - i] - '0' : 0) + carry;
+		carry = sub ? x < 0 : x > 9;
+		r[len - 1 - i] = (char)('0' + (sub ? (x + 10) % 10 : x % 10));
+	}
+	for (k = 0; r[k] == '0'; k++)
+		;
+	memmove(r, r + k, len + 1 - k);
+	return r;
+}
+
+/* 1 if key is base".sum.e"K, K an integer of at most 1000 either way (then in *k). */
+static int
+part_of(const char *key, const char *base, size_t blen, long *k)
+{
+	char *end;
+
+	if (strncmp(key, base, blen) != 0 || strncmp(key + blen, ".sum.e", 6) != 0 ||
+	    !(isdigit((unsigned char)key[blen + 6]) || (key[blen + 6] == '-' && isdigit((unsigned char)key[blen + 7]))))
+		return 0;
+	errno = 0;
+	*k = strtol(key + blen + 6, &end, 10);
+	return !*end && !errno && *k >= -1000 && *k <= 1000;
+}
+
+/* One base's parts: the total, or -1 with err set. */
+static int
+sum_parts(json_t *line, const char *base, struct buf *out, int *isnull, char *err, size_t errlen)
+{
+	size_t blen = strlen(base), nparts = 0, nnull = 0, i;
+	long k, kmin = LONG_MAX;
+	char *acc = estrdup(""), *mag, *r;
+	int neg = 0, pneg, c;
+	const char *key;
+	json_t *v;
+	struct buf t = { 0 };
+
+	json_object_foreach(line, key, v) {
+		if (part_of(key, base, blen, &k) && k < kmin)
+			kmin = k;
+	}
+	json_object_foreach(line, key, v) {
+		if (!part_of(key, base, blen, &k))
+			continue;
+		nparts++;
+		if (json_is_null(v)) {
+			nnull++;
+			continue;
+		}
+		buf_reset(&t);
+		if (!json_is_string(v) && !json_is_integer(v))
+			goto bad;
+		if (json_is_integer(v))
+			buf_printf(&t, "%lld", (long long)json_integer_value(v));
+		else if (profile_dec_norm(&t, json_string_value(v)) < 0 || strchr(t.p, '.'))
+			goto bad;
+		pneg = t.p[0] == '-';
+		mag = estrdup(t.p + pneg);
+		if (strcmp(mag, "0") == 0) {
+			free(mag);
+			continue;
+		}
+		r = emalloc(strlen(mag) + (size_t)(k - kmin) + 1);
+		memset(stpcpy(r, mag), '0', (size_t)(k - kmin));
+		r[strlen(mag) + (size_t)(k - kmin)] = '\0';
+		free(mag);
+		if (pneg == neg || !*acc) {
+			mag = mag_addsub(acc, r, 0);
+			neg = pneg;
+		} else if ((c = mag_cmp(acc, r)) >= 0) {
+			mag = mag_addsub(acc, r, 1);
+		} else {
+			mag = mag_addsub(r, acc, 1);
+			neg = pneg;
+		}
+		free(acc), free(r);
+		acc = mag;
+	}
+	buf_free(&t);
+	if (nnull && nnull < nparts) {
+		free(acc);
+		return errf(err, errlen, "\"%s.sum.e*\": some parts null, some not", base);
+	}
+	*isnull = nnull > 0;
+	if (!*acc)
+		neg = 0;
+	if (neg)
+		buf_addstr(out, "-");
+	if (kmin >= 0) {
+		buf_addstr(out, *acc ? acc : "0");
+		for (k = 0; *acc && k < kmin; k++)
+			buf_addstr(out, "0");
+	} else {
+		size_t n = strlen(acc), fd = (size_t)-kmin;
+
+		if (n <= fd) {
+			buf_addstr(out, "0.");
+			for (i = n; i < fd; i++)
+				buf_addstr(out, "0");
+			buf_addstr(out, acc);
+		} else {
+			buf_add(out, acc, n - fd);
+			buf_addstr(out, ".");
+			buf_addstr(out, acc + n - fd);
+		}
+	}
+	free(acc);
+	return 0;
+bad:
+	buf_free(&t);
+	free(acc);
+	return errf(err, errlen, "\"%s\": a partial sum that is not an integer", key);
+}
+
+int
+profile_sums_combine(json_t *line, char *err, size_t errlen)
+{
+	json_t *bases = json_object(), *v;
+	const char *key, *p;
+	struct buf sum = { 0 };
+	char *base, *name;
+	long k;
+	int isnull = 0, rc = 0;
+	void *tmp;
+
+	json_object_foreach(line, key, v) {
+		for (p = *key ? key + 1 : key; (p = strstr(p, ".sum.e")); p++)
+			if (part_of(key, key, (size_t)(p - key), &k))
+				break;
+		if (p) {
+			base = estrndup(key, (size_t)(p - key));
+			json_object_set_new(bases, base, json_true());
+			free(base);
+		}
+	}
+	json_object_foreach(bases, key, v) {
+		name = esprintf("%s.sum", key);
+		if (json_object_get(line, name)) {
+			rc = errf(err, errlen, "\"%s\" beside its partial sums", name);
+		} else {
+			buf_reset(&sum);
+			buf_add(&sum, "", 0);
+			if ((rc = sum_parts(line, key, &sum, &isnull, err, errlen)) == 0)
+				json_object_set_new(line, name, isnull ? json_null() : json_string(sum.p));
+		}
+		free(name);
+		if (rc < 0)
+			break;
+	}
+	/* Drop the parts. */
+	json_object_foreach_safe(bases, tmp, key, v) {
+		const char *lk;
+		json_t *lv;
+		void *t2;
+		size_t blen = strlen(key);
+
+		json_object_foreach_safe(line, t2, lk, lv) {
+			if (part_of(lk, key, blen, &k))
+				json_object_del(line, lk);
+		}
+	}
+	buf_free(&sum);
+	json_decref(bases);
+	return rc;
 }

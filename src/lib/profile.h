@@ -22,6 +22,7 @@ enum profile_kind {
 	PROFILE_TS_INT96,	/* instant: INT96 (Snowflake TIMESTAMP_NTZ(9) holding UTC) */
 	PROFILE_STRING,		/* nulls, min, max; as is */
 	PROFILE_BINARY,		/* nulls, min, max; upper-case hex */
+	PROFILE_FLOAT,		/* nulls, nans, negzeros, min, max; m p q (m×2^q exactly) */
 	PROFILE_NULLS_ONLY	/* floats, nested, JSON, TIME, UUID…: nulls only (see why) */
 };
 
@@ -47,7 +48,8 @@ int profile_add_schema(struct profile *, const json_t *line, const char *where, 
     size_t errlen);
 
 /* The profile query for table (a dotted plain name) grouped by part_col, limited to the
- * ndates dates given (all partitions when ndates is 0). NULL with err set. */
+ * ndates dates given (all partitions when ndates is 0). With dates, every date given has its
+ * row, an empty one too (rows 0). NULL with err set. */
 char *profile_sql(const struct profile *, enum sql_dialect, const char *table,
     const char *part_col, char *const *dates, size_t ndates, char *err, size_t errlen);
 
@@ -69,6 +71,13 @@ int profile_value(const json_t *v, char **text);
 
 /* 1 if two values of the metric are the same (NULL equals NULL only). */
 int profile_value_equal(const char *metric, const char *a, const char *b);
+
+/* Replaces the partial sums a profile query returns for a decimal column, "name.sum.eK"
+ * (integers; the sum is the total of each part times 10^K), with "name.sum": their exact
+ * total, with as many fraction digits as the least K asks (null when every part is null).
+ * 0, or -1 with err set (a part that is not an integer, parts partly null, a name.sum beside
+ * its parts). */
+int profile_sums_combine(json_t *line, char *err, size_t errlen);
 
 /* The differences between a source and a target profile line of one partition (keyed alike),
  * and, when files_rows is not NULL, the rows the footers of that partition's files count:

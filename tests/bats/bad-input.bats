@@ -51,7 +51,7 @@ check() {
 		64|usage: s3-ls-parquet|s3-ls-parquet
 		64|s3-ls-parquet: notaurl: not an s3://bucket/prefix URL|s3-ls-parquet notaurl
 		64|s3-ls-parquet: s3://: not an s3://bucket/prefix URL|s3-ls-parquet s3://
-		64|s3-ls-parquet: -s 9000000000G: not a size band|s3-ls-parquet -s 9000000000G s3://$BUCKET/p/
+		64|s3-ls-parquet: -s 9000000000G: too large|s3-ls-parquet -s 9000000000G s3://$BUCKET/p/
 		64|s3-ls-parquet: -s 5-1: not a size band|s3-ls-parquet -s 5-1 s3://$BUCKET/p/
 		64|s3-ls-parquet: -j 0: not a number from 1 to 256|s3-ls-parquet -j 0 s3://$BUCKET/p/
 		64|s3-ls-parquet: -j abc: not a number from 1 to 256|s3-ls-parquet -j abc s3://$BUCKET/p/
@@ -72,14 +72,14 @@ check() {
 		64|dbx-export: -c d x: not a column name|dbx-export -t main.default.t -c 'd x' -d 2025-02-01 -o s3://$BUCKET/p
 		64|dbx-export: -o notaurl: not an s3://bucket/prefix URL|dbx-export -t main.default.t -c d -d 2025-02-01 -o notaurl
 		64|dbx-export: -s 0: not a size|dbx-export -t main.default.t -c d -d 2025-02-01 -o s3://$BUCKET/p -s 0
-		64|dbx-export: -s 9000000000G: not a size|dbx-export -t main.default.t -c d -d 2025-02-01 -o s3://$BUCKET/p -s 9000000000G
+		64|dbx-export: -s 9000000000G: too large|dbx-export -t main.default.t -c d -d 2025-02-01 -o s3://$BUCKET/p -s 9000000000G
 		64|dbx-export: -k _hidden:|dbx-export -t main.default.t -c d -d 2025-02-01 -o s3://$BUCKET/p -k _hidden
 		64|usage: dbx-export|dbx-export -t main.default.t -c d -d 2025-02-01
 		64|sf-copy: -t a"b: not a table name|sf-copy -t 'a"b' /dev/null
 		64|sf-copy: -s nostage: expected stage=s3://bucket/prefix/|sf-copy -t DB.S.T -s nostage /dev/null
 		64|sf-copy: a load needs -s stage=url and -p column|sf-copy -t DB.S.T /dev/null
 		66|sf-copy: /nonexistent: No such file or directory|sf-copy -t DB.S.T -p d -k date -s DB.S.ST=s3://$BUCKET/p/ /nonexistent
-		65|sf-copy: <stdin>:1:|echo 'not json' | sf-copy -t DB.S.T -p d -k date -s DB.S.ST=s3://$BUCKET/p/
+		65|sf-copy: stdin:1: not JSON|echo 'not json' | sf-copy -t DB.S.T -p d -k date -s DB.S.ST=s3://$BUCKET/p/
 		64|usage: parity-check|parity-check
 		64|parity-check: --sql oracle: not spark or snowflake|parity-check -s oracle -t a.b -p d
 		64|parity-check: -t a;b: not a table name|parity-check -s spark -t 'a;b' -p d -d 2025-01-01 /dev/null

@@ -76,7 +76,7 @@ test_schema(void)
 	T_CHECK(p.cols[6].kind == PROFILE_TS_NTZ, "wall-clock timestamp");
 	T_CHECK(p.cols[7].kind == PROFILE_TS_INT96, "INT96");
 	T_CHECK(p.cols[8].kind == PROFILE_BINARY, "binary");
-	T_CHECK(p.cols[9].kind == PROFILE_NULLS_ONLY && has(p.cols[9].why, "float"), "double: nulls only");
+	T_CHECK(p.cols[9].kind == PROFILE_FLOAT, "double: exact float text");
 	T_CHECK(p.cols[10].kind == PROFILE_NULLS_ONLY && has(p.cols[10].why, "nested"), "list: nulls only");
 
 	/* The same schema again is accepted; a changed scale is refused, naming file and column. */
@@ -128,24 +128,48 @@ test_sql(void)
 	if (!spark || !sf)
 		return;
 	/* Identifiers quoted the dialect's way, quotes doubled; metrics named column.metric. */
-	T_CHECK(has(spark, "`Fare \"usd\"`") && has(spark, "AS `Fare \"usd\".sum`"), "spark quotes");
+	T_CHECK(has(spark, "`Fare \"usd\"`") && has(spark, "AS `Fare \"usd\".nulls`"), "spark quotes");
 	T_CHECK(has(spark, "`tick``s`") && has(spark, "AS `tick``s.min`"), "spark doubles backquotes");
-	T_CHECK(has(sf, "\"Fare \"\"usd\"\"\"") && has(sf, "AS \"Fare \"\"usd\"\".sum\""), "snowflake doubles quotes");
+	T_CHECK(has(sf, "\"Fare \"\"usd\"\"\"") && has(sf, "AS \"Fare \"\"usd\"\".nulls\""), "snowflake doubles quotes");
 	T_CHECK(has(sf, "\"tick`s\"") && has(sf, "AS \"tick`s.max\""), "backquote plain in snowflake");
 	T_CHECK(has(spark, "FROM main.sales.trips") && has(sf, "FROM ANALYTICS.PUBLIC.TRIPS"), "table");
 	T_CHECK(has(spark, "WHERE `trip_date` IN (DATE '2025-11-15', DATE '2025-11-16')"), "spark dates");
 	T_CHECK(has(sf, "WHERE \"trip_date\" IN (DATE '2025-11-15')"), "snowflake date");
-	T_CHECK(has(spark, "GROUP BY `dbx2sf_partition`") && has(sf, "GROUP BY \"dbx2sf_partition\""), "grouped");
-	/* Every metric is text in the SQL itself. */
-	T_CHECK(has(spark, "CAST(COUNT(*) AS STRING) AS `rows`") && has(sf, "TO_VARCHAR(COUNT(*)) AS \"rows\""), "rows");
-	T_CHECK(has(spark, "CAST(COUNT(*) - COUNT(`ok`) AS STRING) AS `ok.nulls`"), "nulls");
+	/* Every date asked has its row, an empty one too: the dates LEFT JOIN the rows. */
+	T_CHECK(has(spark, "FROM (SELECT '2025-11-15' AS `dbx2sf_partition` UNION ALL SELECT '2025-11-16') AS d\n"
+	    "LEFT JOIN (SELECT") && has(spark, ") AS r ON r.`dbx2sf_partition` = d.`dbx2sf_partition`"),
+	    "spark: dates left join rows");
+	T_CHECK(has(sf, "FROM (SELECT '2025-11-15' AS \"dbx2sf_partition\") AS d\nLEFT JOIN (SELECT"), "snowflake: one date");
+	T_CHECK(has(spark, "GROUP BY d.`dbx2sf_partition`") && has(sf, "GROUP BY d.\"dbx2sf_partition\""), "grouped");
+	/* Every metric is text in the SQL itself; rows count MD5s, which only the empty row lacks. */
+	T_CHECK(has(spark, "CAST(COUNT(`dbx2sf_md5`) AS STRING) AS `rows`") &&
+	    has(sf, "TO_VARCHAR(COUNT(\"dbx2sf_md5\")) AS \"rows\""), "rows");
+	T_CHECK(has(spark, "CAST(COUNT(`dbx2sf_md5`) - COUNT(`ok`) AS STRING) AS `ok.nulls`"), "nulls");
+	T_CHECK(has(spark, "CAST(COALESCE(SUM(CAST(conv(") && has(sf, "TO_VARCHAR(COALESCE(SUM(CAST("), "checksum 0 when empty");
 	T_CHECK(has(spark, "CAST(COUNT(CASE WHEN `ok` THEN 1 END) AS STRING) AS `ok.trues`"), "trues");
-	T_CHECK(!has(spark, "`ok.min`") && !has(spark, "`dist.min`") && !has(spark, "`tags.min`"), "no min for bool, double, list");
+	T_CHECK(!has(spark, "`ok.min`") && !has(spark, "`tags.min`"), "no min for bool, list");
 	T_CHECK(has(spark, "AS `dist.nulls`") && has(sf, "AS \"tags.nulls\""), "null counts for the rest");
 	/* Sums: integers in DECIMAL(38,0), decimals printed with their scale, never 1E-8. */
 	T_CHECK(has(spark, "CAST(SUM(CAST(`trip_id` AS DECIMAL(38,0))) AS STRING) AS `trip_id.sum`"), "spark int sum");
 	T_CHECK(has(sf, "TO_VARCHAR(SUM(CAST(\"trip_id\" AS NUMBER(38,0)))) AS \"trip_id.sum\""), "snowflake int sum");
-	T_CHECK(has(spark, "replace(format_number(SUM(`Fare \"usd\"`), 2), ',', '')"), "spark decimal sum");
+	/* Decimals: two sums of 20-digit halves of the scaled integer, named by their weight. */
+	T_CHECK(has(spark, "CAST(SUM(CASE WHEN `Fare \"usd\"` < 0 THEN -1 ELSE 1 END * CAST(substr(LPAD(REPLACE(REPLACE("
+	    "replace(format_number(`Fare \"usd\"`, 2), ',', ''), '-', ''), '.', ''), 40, '0'), 1, 20) AS DECIMAL(38,0))) "
+	    "AS STRING) AS `Fare \"usd\".sum.e18`"), "spark decimal high half");
+	T_CHECK(has(sf, "TO_VARCHAR(SUM(CASE WHEN \"Fare \"\"usd\"\"\" < 0 THEN -1 ELSE 1 END * CAST(SUBSTR(LPAD(REPLACE(REPLACE("
+	    "TO_VARCHAR(\"Fare \"\"usd\"\"\"), '-', ''), '.', ''), 40, '0'), 21, 20) AS NUMBER(38,0)))) "
+	    "AS \"Fare \"\"usd\"\".sum.e-2\""), "snowflake decimal low half");
+	T_CHECK(!has(spark, "AS `Fare \"usd\".sum`"), "no decimal SUM that can overflow");
+	/* Doubles: exact text, counts of NaN and -0. */
+	T_CHECK(has(spark, "CAST(COUNT(CASE WHEN isnan(CAST(`dist` AS DOUBLE)) THEN 1 END) AS STRING) AS `dist.nans`"), "nans");
+	T_CHECK(has(sf, "TO_VARCHAR(COUNT(CASE WHEN \"dist\" = 0 AND TO_VARCHAR(\"dist\") LIKE '-%' THEN 1 END)) "
+	    "AS \"dist.negzeros\""), "negzeros");
+	T_CHECK(has(spark, "FLOOR(LOG2(CASE WHEN ABS(CAST(MIN(`dist`) AS DOUBLE)) > 0") &&
+	    has(sf, "FLOOR(LOG(2, CASE WHEN ABS(CAST(MAX(\"dist\") AS FLOAT)) > 0"), "min and max as m p q");
+	T_CHECK(has(spark, "'p', CAST(CAST(GREATEST(") && has(spark, "- 52, -1074) AS BIGINT) AS STRING)) END"), "spark m p q");
+	T_CHECK(has(sf, "WHEN CAST(\"dist\" AS FLOAT) = 0 THEN CASE WHEN TO_VARCHAR(CAST(\"dist\" AS FLOAT)) LIKE '-%' "
+	    "THEN '-0' ELSE '0' END"), "the checksum tells -0 from 0");
+	T_CHECK(has(spark, "WHEN CAST(MIN(`dist`) AS DOUBLE) = 0 THEN '0'"), "min and max do not");
 	/* Canonical text in the checksum. */
 	T_CHECK(has(spark, "md5(concat_ws('|',") && has(sf, "MD5(CONCAT_WS('|',"), "row text joined by |");
 	T_CHECK(has(spark, "coalesce(`tick``s`, '<null>')") && has(sf, "COALESCE(\"tick`s\", '<null>')"), "NULL token");
@@ -156,7 +180,8 @@ test_sql(void)
 	T_CHECK(has(sf, "TO_VARCHAR(CAST(\"old\" AS TIMESTAMP_NTZ), 'YYYY-MM-DD HH24:MI:SS.FF6')"), "INT96 is NTZ in snowflake");
 	T_CHECK(has(spark, "rpad(CASE WHEN length(CAST(`wall` AS STRING)) = 19"), "ntz without the session zone");
 	T_CHECK(has(sf, "TO_VARCHAR(CAST(\"day\" AS DATE), 'YYYY-MM-DD')") && has(spark, "CAST(`day` AS STRING)"), "dates");
-	T_CHECK(!has(spark, "coalesce(`dist`") && !has(spark, "coalesce(`tags`"), "double and list not in the checksum");
+	T_CHECK(has(spark, "coalesce(CASE WHEN CAST(`dist` AS DOUBLE) IS NULL") && !has(spark, "coalesce(`tags`"),
+	    "double in the checksum, list not");
 	T_CHECK(has(spark, "CAST(conv(substr(`dbx2sf_md5`, 21), 16, 10) AS DECIMAL(38,0))"), "spark low 48 bits");
 	T_CHECK(has(sf, "(POSITION(SUBSTR(\"dbx2sf_md5\", 21, 1), '0123456789abcdef') - 1) * 17592186044416") &&
 	    has(sf, "(POSITION(SUBSTR(\"dbx2sf_md5\", 32, 1), '0123456789abcdef') - 1) * 1 AS NUMBER(38,0)"),
@@ -164,7 +189,8 @@ test_sql(void)
 	free(spark), free(sf);
 
 	spark = profile_sql(&p, SQL_SPARK, "main.sales.trips", "trip_date", NULL, 0, err, sizeof err);
-	T_CHECK(spark && !has(spark, "WHERE"), "no dates: every partition");
+	T_CHECK(spark && !has(spark, "WHERE") && !has(spark, "LEFT JOIN") && has(spark, "GROUP BY r.`dbx2sf_partition`"),
+	    "no dates: every partition that has rows");
 	free(spark);
 	T_CHECK(!profile_sql(&p, SQL_SPARK, "t; drop table x", "d", NULL, 0, err, sizeof err) && has(err, "not a table"),
 	    "bad table refused: %s", err);
@@ -173,7 +199,7 @@ test_sql(void)
 	profile_free(&p);
 
 	/* Only columns without a common text form: the checksum still has its second argument. */
-	p = schema("{\"schema\":[{\"name\":\"x\",\"physical\":\"DOUBLE\"}]}");
+	p = schema("{\"schema\":[{\"name\":\"x\",\"physical\":\"INT32\",\"logical\":\"TIME\"}]}");
 	sf = profile_sql(&p, SQL_SNOWFLAKE, "T", "d", NULL, 0, err, sizeof err);
 	T_CHECK(has(sf, "CONCAT_WS('|', '')"), "empty row text");
 	free(sf);
@@ -261,6 +287,59 @@ test_diff(void)
 	json_decref(s), json_decref(t);
 }
 
+/* The line after profile_sums_combine, or the error prefixed with "error: ". */
+static const char *
+combine(const char *line)
+{
+	static char out[512];
+	json_t *v = parse(line);
+	char err[256], *t;
+
+	if (!v)
+		return "bad fixture";
+	if (profile_sums_combine(v, err, sizeof err) < 0) {
+		snprintf(out, sizeof out, "error: %s", err);
+	} else {
+		t = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+		snprintf(out, sizeof out, "%s", t ? t : "?");
+		free(t);
+	}
+	json_decref(v);
+	return out;
+}
+
+static void
+test_sums(void)
+{
+	/* The halves of DECIMAL(10,2): 10^18 - 0.05, kept at two fraction digits. */
+	T_STREQ(combine("{\"a.sum.e18\":\"1\",\"a.sum.e-2\":\"-5\"}"), "{\"a.sum\":\"999999999999999999.95\"}");
+	T_STREQ(combine("{\"a.sum.e18\":\"-1\",\"a.sum.e-2\":5}"), "{\"a.sum\":\"-999999999999999999.95\"}");
+	T_STREQ(combine("{\"a.sum.e18\":\"0\",\"a.sum.e-2\":\"-5\"}"), "{\"a.sum\":\"-0.05\"}");
+	T_STREQ(combine("{\"a.sum.e18\":\"0\",\"a.sum.e-2\":\"0\"}"), "{\"a.sum\":\"0.00\"}");
+	T_STREQ(combine("{\"a.sum.e20\":\"0\",\"a.sum.e0\":\"0\"}"), "{\"a.sum\":\"0\"}");
+	/* Three times the largest DECIMAL(38,10): past 38 digits, exact. */
+	T_STREQ(combine("{\"big.sum.e10\":\"2999999999999999997\",\"big.sum.e-10\":\"299999999999999999997\"}"),
+	    "{\"big.sum\":\"29999999999999999999999999999.9999999997\"}");
+	/* Three times 10^38 - 1 as DECIMAL(38,0), and a -(2^63-1) on top: signs mixed. */
+	T_STREQ(combine("{\"w.sum.e20\":\"2999999999999999997\",\"w.sum.e0\":\"290776627963145224190\"}"),
+	    "{\"w.sum\":\"299999999999999999990776627963145224190\"}");
+	T_STREQ(combine("{\"w.sum.e20\":\"-3\",\"w.sum.e0\":\"99999999999999999999\"}"), "{\"w.sum\":\"-200000000000000000001\"}");
+	/* Other metrics stay; an empty date's parts are null, so is its sum. */
+	T_STREQ(combine("{\"rows\":\"0\",\"a.sum.e18\":null,\"a.sum.e-2\":null,\"a.nulls\":\"0\"}"),
+	    "{\"a.nulls\":\"0\",\"a.sum\":null,\"rows\":\"0\"}");
+	/* A column whose own name has ".sum.e" in it. */
+	T_STREQ(combine("{\"q.sum.e3.sum.e18\":\"1\",\"q.sum.e3.sum.e-2\":\"1\",\"q.sum.e3x.nulls\":\"0\"}"),
+	    "{\"q.sum.e3.sum\":\"1000000000000000000.01\",\"q.sum.e3x.nulls\":\"0\"}");
+	T_STREQ(combine("{\"rows\":\"3\",\"fare.sum\":\"15.50\"}"), "{\"fare.sum\":\"15.50\",\"rows\":\"3\"}");
+	T_CHECK(has(combine("{\"a.sum.e18\":null,\"a.sum.e-2\":\"1\"}"), "error: \"a.sum.e*\": some parts null"),
+	    "partly null refused");
+	T_CHECK(has(combine("{\"a.sum.e18\":\"1.5\",\"a.sum.e-2\":\"1\"}"), "error: \"a.sum.e18\": a partial sum that is not an integer"),
+	    "a fraction refused");
+	T_CHECK(has(combine("{\"a.sum.e18\":\"x\"}"), "not an integer"), "text refused");
+	T_CHECK(has(combine("{\"a.sum\":\"1\",\"a.sum.e-2\":\"1\"}"), "error: \"a.sum\" beside its partial sums"),
+	    "both forms refused");
+}
+
 int
 main(void)
 {
@@ -268,5 +347,6 @@ main(void)
 	test_sql();
 	test_decimals();
 	test_diff();
+	test_sums();
 	T_DONE();
 }
