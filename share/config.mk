@@ -1,12 +1,20 @@
 # config.mk — the settings of one dbx2sf publication. Copy it into the directory you run make
 # from, and edit. Credentials never go here: each tool reads its ecosystem's own files and
 # variables (~/.aws, ~/.snowflake/connections.toml, ~/.databrickscfg; see dbx2sf(7)).
+#
+# Many tables: put each table's settings (SOURCE_TABLE DATE_COLUMN DATASET TARGET_FILE_SIZE
+# TARGET_TABLE STAGE PIPE, and READER_ROLE if it differs) in tables/<name>.mk, and keep the
+# shared ones here (LANDING INTEGRATION AWS_ROLE_NAME AWS_ACCOUNT_ID, the connections). A value
+# set here is every table's default; a table's file overrides it.
 
 # The Databricks side: the curated Delta table, its date column, and where to run SQL.
 DBX_PROFILE     = DEFAULT
 DBX_WAREHOUSE   =
 SOURCE_TABLE    = main.sales.trips
 DATE_COLUMN     = trip_date
+# Optional: the column(s) that identify a row, comma-separated (trip_id, or region,trip_id);
+# only make diff, which names the rows behind a mismatch, needs it.
+KEY             =
 
 # The landing zone: exports go to $(LANDING)/$(DATASET)/date=D/run=R/.
 LANDING         = s3://my-landing-bucket/dbx2sf

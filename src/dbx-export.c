@@ -19,6 +19,22 @@
 
 #define DEFAULT_TARGET	(200LL << 20)	/* 200 MiB: inside Snowflake's 100-250 MB advice */
 
+/* What the command line asks for; main has validated it (-l's names: plan_columns, on the table). */
+struct job {
+	const char *table, *datecol, *date, *url, *dataset, *cols;
+	long long target;	/* the file size to aim for */
+};
+
+/* What plan_make() read from the warehouse and chose; export() and report() use it as it is. */
+struct plan {
+	char *qtable, *qdate;		/* the table and the date column, quoted for Spark */
+	struct buf select;		/* the select list */
+	long long size, files;		/* DESCRIBE DETAIL: the table's bytes and files */
+	long long total, slice;		/* the table's rows, and the date's */
+	long long est, nfiles;		/* the date's estimated bytes, and the files to write */
+	char *runid, *location;		/* the fresh run= directory the files go to */
+};
+
 struct column {
 	char *name;
 	char *type;
@@ -30,13 +46,11 @@ struct schema {
 	int done;	/* past the column list (DESCRIBE's "# Partition Information" etc.) */
 };
 
-struct detail {
-	long long size, files;
-	int seen;
-};
-
+/* One row's two counts, read by name. */
 struct counts {
-	long long total, slice;
+	const char *what;	/* for a message: the statement that gave them */
+	const char *name[2];
+	long long v[2];
 	int seen;
 };
 
@@ -107,13 +121,31 @@ query(struct dbx *d, const char *sql, dbx_row_fn fn, void *arg)
 }
 
 static void
-on_detail(json_t *columns, json_t *row, void *arg)
+on_counts(json_t *columns, json_t *row, void *arg)
 {
-	struct detail *t = arg;
+	struct counts *c = arg;
+	char what[128];
+	int i;
 
-	t->size = parse_count(dbx_row_get(columns, row, "sizeInBytes"), "DESCRIBE DETAIL sizeInBytes");
-	t->files = parse_count(dbx_row_get(columns, row, "numFiles"), "DESCRIBE DETAIL numFiles");
-	t->seen = 1;
+	for (i = 0; i < 2; i++) {
+		snprintf(what, sizeof what, "%s %s", c->what, c->name[i]);
+		c->v[i] = parse_count(dbx_row_get(columns, row, c->name[i]), what);
+	}
+	c->seen = 1;
+}
+
+/* The two counts named a and b of the one row sql returns; what names the statement in a message. */
+static void
+query_counts(struct dbx *d, const char *sql, const char *table, const char *what,
+    const char *a, const char *b, long long *va, long long *vb)
+{
+	struct counts c = { what, { a, b }, { 0, 0 }, 0 };
+
+	query(d, sql, on_counts, &c);
+	if (!c.seen)
+		die(EX_PROTOCOL, "%s: %s returned no row", table, what);
+	*va = c.v[0];
+	*vb = c.v[1];
 }
 
 static void
@@ -131,16 +163,6 @@ on_column(json_t *columns, json_t *row, void *arg)
 	s->col[s->n].name = estrdup(name);
 	s->col[s->n].type = estrdup(type ? type : "");
 	s->n++;
-}
-
-static void
-on_counts(json_t *columns, json_t *row, void *arg)
-{
-	struct counts *c = arg;
-
-	c->total = parse_count(dbx_row_get(columns, row, "total_rows"), "row count");
-	c->slice = parse_count(dbx_row_get(columns, row, "slice_rows"), "row count");
-	c->seen = 1;
 }
 
 static struct column *
@@ -171,150 +193,185 @@ select_item(struct buf *b, const struct column *c)
 	free(q);
 }
 
-int
-main(int argc, char *argv[])
+/* The select list from DESCRIBE TABLE: the -l columns, or all of them; the date column must be
+ * a DATE. */
+static void
+plan_columns(struct dbx *d, const struct job *j, struct plan *p)
 {
-	const char *profile = NULL, *warehouse = NULL, *table = NULL, *datecol = NULL, *date = NULL;
-	const char *url = NULL, *dataset = NULL, *cols = NULL, *st;
-	char err[512], *qt, *qc, *sql, *runid, *location, *base, *list, *tok, *save = NULL;
-	long long target = DEFAULT_TARGET, est, nfiles;
-	int c, dry = 0, rc;
-	struct dbx d;
 	struct schema sch = { 0 };
-	struct detail det = { 0 };
-	struct counts cnt = { 0 };
-	struct buf sel = { 0 };
 	struct column *col;
-	json_t *resp, *out;
+	char *sql = esprintf("DESCRIBE TABLE %s", p->qtable), *list, *tok, *save = NULL;
 	size_t i;
 
-	setprogname(argv[0]);
-	while ((c = getopt(argc, argv, "c:d:hk:l:no:p:s:t:vw:")) != -1) {
-		switch (c) {
-		case 'c': datecol = optarg; break;
-		case 'd': date = optarg; break;
-		case 'k': dataset = optarg; break;
-		case 'l': cols = optarg; break;
-		case 'n': dry = 1; break;
-		case 'o': url = optarg; break;
-		case 'p': profile = optarg; break;
-		case 's':
-			if ((target = esize_parse(optarg, "-s")) == 0)
-				die(EX_USAGE, "-s %s: not a size (bytes, or with K, M, G)", optarg);
-			break;
-		case 't': table = optarg; break;
-		case 'v': verbose = 1; break;
-		case 'w': warehouse = optarg; break;
-		default: usage();
-		}
-	}
-	if (optind != argc || !table || !datecol || !date || !url)
-		usage();
-	if (!sql_name_valid(table, SQL_SPARK))
-		die(EX_USAGE, "-t %s: not a table name (catalog.schema.table of letters, digits, _)", table);
-	if (!sql_ident_plain(datecol, SQL_SPARK))
-		die(EX_USAGE, "-c %s: not a column name", datecol);
-	if (!sql_date_valid(date))
-		die(EX_USAGE, "-d %s: not a date (YYYY-MM-DD)", date);
-	if (!dbx_valid_s3url(url))
-		die(EX_USAGE, "-o %s: not an s3://bucket/prefix URL of safe characters", url);
-	if (!dataset)
-		dataset = strrchr(table, '.') ? strrchr(table, '.') + 1 : table;
-	if (!dbx_valid_dataset(dataset))
-		die(EX_USAGE, "-k %s: not a dataset name", dataset);
-	if ((rc = dbx_config(&d, profile, warehouse, err, sizeof err)) != 0)
-		die(rc, "%s", err);
-	stop_signals_catch();
-	http_init();
-
-	qt = dbx_quote_table(table);
-	qc = dbx_quote_ident(datecol);
-
-	/* The plan: the table's size and schema, and the slice's share of its rows. */
-	sql = esprintf("DESCRIBE DETAIL %s", qt);
-	query(&d, sql, on_detail, &det);
-	if (!det.seen)
-		die(EX_PROTOCOL, "%s: DESCRIBE DETAIL returned no row", table);
+	query(d, sql, on_column, &sch);
 	free(sql);
-
-	sql = esprintf("DESCRIBE TABLE %s", qt);
-	query(&d, sql, on_column, &sch);
-	free(sql);
-	if (!(col = find_column(&sch, datecol)))
-		die(EX_DATAERR, "%s: no column %s", table, datecol);
+	if (!(col = find_column(&sch, j->datecol)))
+		die(EX_DATAERR, "%s: no column %s", j->table, j->datecol);
 	if (strcasecmp(col->type, "date") != 0)
-		die(EX_DATAERR, "%s: column %s is %s, not date", table, datecol, col->type);
-	if (cols) {
-		list = estrdup(cols);
+		die(EX_DATAERR, "%s: column %s is %s, not date", j->table, j->datecol, col->type);
+	if (j->cols) {
+		list = estrdup(j->cols);
 		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			if (!sql_ident_plain(tok, SQL_SPARK))
 				die(EX_USAGE, "-l %s: not a column name", tok);
 			if (!(col = find_column(&sch, tok)))
-				die(EX_DATAERR, "%s: no column %s", table, tok);
-			select_item(&sel, col);
+				die(EX_DATAERR, "%s: no column %s", j->table, tok);
+			select_item(&p->select, col);
 		}
 		free(list);
-		if (!sel.len)
+		if (!p->select.len)
 			die(EX_USAGE, "-l: no columns");
 	} else {
 		for (i = 0; i < sch.n; i++)
-			select_item(&sel, &sch.col[i]);
+			select_item(&p->select, &sch.col[i]);
 	}
-	if (!sel.len)
-		die(EX_PROTOCOL, "%s: DESCRIBE TABLE returned no columns", table);
-
-	sql = esprintf("SELECT count(*) AS total_rows, count_if(%s = DATE'%s') AS slice_rows FROM %s",
-	    qc, date, qt);
-	query(&d, sql, on_counts, &cnt);
-	if (!cnt.seen)
-		die(EX_PROTOCOL, "%s: row count returned no row", table);
-	free(sql);
-
-	est = dbx_slice_bytes(det.size, cnt.slice, cnt.total);
-	nfiles = dbx_file_count(est, target);
-	runid = run_id();
-	base = estrndup(url, strlen(url) - (url[strlen(url) - 1] == '/'));
-	location = esprintf("%s/%s/date=%s/run=%s/", base, dataset, date, runid);
-	progress("%s: %lld bytes in %lld files, %lld of %lld rows on %s: about %lld bytes, %lld files",
-	    table, det.size, det.files, cnt.slice, cnt.total, date, est, nfiles);
-
-	/* The path is a literal (parameter markers are not allowed there); it passed
-	 * dbx_valid_s3url, so it holds no quote or backslash. */
-	sql = esprintf("INSERT OVERWRITE DIRECTORY '%s' USING PARQUET OPTIONS ('compression' 'snappy') "
-	    "SELECT /*+ REPARTITION(%lld) */ %s FROM %s WHERE %s = DATE'%s'",
-	    location, nfiles, sel.p, qt, qc, date);
-	if (dry) {
-		puts(sql);
-	} else {
-		resp = run(&d, sql);
-		st = json_string_value(json_object_get(json_object_get(resp, "status"), "state"));
-		out = json_object();
-		json_object_set_new(out, "statement_id", json_incref(json_object_get(resp, "statement_id")));
-		json_object_set_new(out, "state", json_string(st));
-		json_object_set_new(out, "location", json_string(location));
-		json_object_set_new(out, "estimated_bytes", jsonl_int(est));
-		json_object_set_new(out, "files", jsonl_int(nfiles));
-		json_object_set_new(out, "rows", jsonl_int(cnt.slice));
-		json_object_set_new(out, "run", json_string(runid));
-		json_object_set_new(out, "date", json_string(date));
-		json_object_set_new(out, "table", json_string(table));
-		json_object_set_new(out, "dataset", json_string(dataset));
-		jsonl_print(out);
-		json_decref(out);
-		json_decref(resp);
-	}
-	free(sql);
-	free(location);
-	free(base);
-	free(runid);
-	free(qt);
-	free(qc);
-	buf_free(&sel);
+	if (!p->select.len)
+		die(EX_PROTOCOL, "%s: DESCRIBE TABLE returned no columns", j->table);
 	for (i = 0; i < sch.n; i++) {
 		free(sch.col[i].name);
 		free(sch.col[i].type);
 	}
 	free(sch.col);
+}
+
+/* The plan of one export: the table's size and schema and the date's share of its rows give
+ * the date's bytes, and those the number of files to write, under a fresh run= directory. */
+static struct plan
+plan_make(struct dbx *d, const struct job *j)
+{
+	struct plan p = { 0 };
+	char *sql, *base;
+
+	p.qtable = dbx_quote_table(j->table);
+	p.qdate = dbx_quote_ident(j->datecol);
+	sql = esprintf("DESCRIBE DETAIL %s", p.qtable);
+	query_counts(d, sql, j->table, "DESCRIBE DETAIL", "sizeInBytes", "numFiles", &p.size, &p.files);
+	free(sql);
+	plan_columns(d, j, &p);
+	sql = esprintf("SELECT count(*) AS total_rows, count_if(%s = DATE'%s') AS slice_rows FROM %s",
+	    p.qdate, j->date, p.qtable);
+	query_counts(d, sql, j->table, "row count", "total_rows", "slice_rows", &p.total, &p.slice);
+	free(sql);
+
+	p.est = dbx_slice_bytes(p.size, p.slice, p.total);
+	p.nfiles = dbx_file_count(p.est, j->target);
+	p.runid = run_id();
+	base = estrndup(j->url, strlen(j->url) - (j->url[strlen(j->url) - 1] == '/'));
+	p.location = esprintf("%s/%s/date=%s/run=%s/", base, j->dataset, j->date, p.runid);
+	free(base);
+	progress("%s: %lld bytes in %lld files, %lld of %lld rows on %s: about %lld bytes, %lld files",
+	    j->table, p.size, p.files, p.slice, p.total, j->date, p.est, p.nfiles);
+	return p;
+}
+
+static void
+plan_free(struct plan *p)
+{
+	free(p->qtable);
+	free(p->qdate);
+	buf_free(&p->select);
+	free(p->runid);
+	free(p->location);
+}
+
+/* The export: run INSERT OVERWRITE DIRECTORY (with dry, print it instead and return NULL). */
+static json_t *
+export(struct dbx *d, const struct job *j, const struct plan *p, int dry)
+{
+	json_t *resp = NULL;
+	/* The path is a literal (parameter markers are not allowed there); it passed
+	 * dbx_valid_s3url, so it holds no quote or backslash. */
+	char *sql = esprintf("INSERT OVERWRITE DIRECTORY '%s' USING PARQUET OPTIONS ('compression' 'snappy') "
+	    "SELECT /*+ REPARTITION(%lld) */ %s FROM %s WHERE %s = DATE'%s'",
+	    p->location, p->nfiles, p->select.p, p->qtable, p->qdate, j->date);
+
+	if (dry)
+		puts(sql);
+	else
+		resp = run(d, sql);
+	free(sql);
+	return resp;
+}
+
+/* The report: one JSON object of what was done. */
+static void
+report(const struct job *j, const struct plan *p, json_t *resp)
+{
+	json_t *out = json_object();
+	const char *st = json_string_value(json_object_get(json_object_get(resp, "status"), "state"));
+
+	json_object_set_new(out, "statement_id", json_incref(json_object_get(resp, "statement_id")));
+	json_object_set_new(out, "state", json_string(st));
+	json_object_set_new(out, "location", json_string(p->location));
+	json_object_set_new(out, "estimated_bytes", jsonl_int(p->est));
+	json_object_set_new(out, "files", jsonl_int(p->nfiles));
+	json_object_set_new(out, "rows", jsonl_int(p->slice));
+	json_object_set_new(out, "run", json_string(p->runid));
+	json_object_set_new(out, "date", json_string(j->date));
+	json_object_set_new(out, "table", json_string(j->table));
+	json_object_set_new(out, "dataset", json_string(j->dataset));
+	jsonl_print(out);
+	json_decref(out);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *profile = NULL, *warehouse = NULL;
+	struct job j = { .target = DEFAULT_TARGET };
+	struct plan p;
+	struct dbx d;
+	json_t *resp;
+	char err[512];
+	int c, dry = 0, rc;
+
+	setprogname(argv[0]);
+	while ((c = getopt(argc, argv, "c:d:hk:l:no:p:s:t:vw:")) != -1) {
+		switch (c) {
+		case 'c': j.datecol = optarg; break;
+		case 'd': j.date = optarg; break;
+		case 'k': j.dataset = optarg; break;
+		case 'l': j.cols = optarg; break;
+		case 'n': dry = 1; break;
+		case 'o': j.url = optarg; break;
+		case 'p': profile = optarg; break;
+		case 's':
+			if ((j.target = esize_parse(optarg, "-s")) == 0)
+				die(EX_USAGE, "-s %s: not a size (bytes, or with K, M, G)", optarg);
+			break;
+		case 't': j.table = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'w': warehouse = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || !j.table || !j.datecol || !j.date || !j.url)
+		usage();
+	if (!sql_name_valid(j.table, SQL_SPARK))
+		die(EX_USAGE, "-t %s: not a table name (catalog.schema.table of letters, digits, _)", j.table);
+	if (!sql_ident_plain(j.datecol, SQL_SPARK))
+		die(EX_USAGE, "-c %s: not a column name", j.datecol);
+	if (!sql_date_valid(j.date))
+		die(EX_USAGE, "-d %s: not a date (YYYY-MM-DD)", j.date);
+	if (!dbx_valid_s3url(j.url))
+		die(EX_USAGE, "-o %s: not an s3://bucket/prefix URL of safe characters", j.url);
+	if (j.dataset && !dbx_valid_dataset(j.dataset))
+		die(EX_USAGE, "-k %s: not a dataset name (%s)", j.dataset, DBX_DATASET_RULE);
+	if (!j.dataset)
+		j.dataset = strrchr(j.table, '.') ? strrchr(j.table, '.') + 1 : j.table;
+	if (!dbx_valid_dataset(j.dataset))
+		die(EX_USAGE, "-t %s: %s is not a dataset name (%s); give -k", j.table, j.dataset, DBX_DATASET_RULE);
+	if ((rc = dbx_config(&d, profile, warehouse, err, sizeof err)) != 0)
+		die(rc, "%s", err);
+	stop_signals_catch();
+	http_init();
+
+	p = plan_make(&d, &j);
+	if ((resp = export(&d, &j, &p, dry))) {
+		report(&j, &p, resp);
+		json_decref(resp);
+	}
+	plan_free(&p);
 	dbx_free(&d);
 	stdout_close();
 	return 0;

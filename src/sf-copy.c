@@ -1,9 +1,11 @@
 /* sf-copy: load the Parquet files of one partition into a Snowflake table, atomically. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -116,13 +118,97 @@ on_row(const char *line, size_t len, void *arg)
 	json_decref(o);
 }
 
+/* The QUERY_TAG of a load: "sf-copy TABLE COLUMN=VALUE", the table upper-cased as Snowflake
+ * folds its plain identifiers, so every spelling of one partition's load carries one tag. */
+static char *
+load_tag(const struct load *l)
+{
+	char *t = esprintf("sf-copy %s %s=%s", l->table, l->part_col, l->part_value), *p;
+
+	for (p = t + strlen("sf-copy "); *p && *p != ' '; p++)
+		*p = toupper((unsigned char)*p);
+	return t;
+}
+
+/* A row of the QUERY_HISTORY look-up: keep the first query ID. */
+static void
+on_earlier(const char *line, size_t len, void *arg)
+{
+	char **id = arg;
+	json_t *o = json_loadb(line, len, 0, NULL);
+	const char *q = json_string_value(json_object_get(o, "QUERY_ID"));
+
+	if (q && !*id)
+		*id = estrdup(q);
+	json_decref(o);
+}
+
+/* Wait while an earlier load of this partition still runs on the service. A killed sf-copy's
+ * request is not stopped by its client going away: it runs on to its COMMIT, and holds the
+ * table's lock until then. Each load carries the QUERY_TAG "sf-copy TABLE COLUMN=VALUE"; the
+ * QUERY_HISTORY_BY_USER table function lists the user's running statements too (no
+ * END_TIME_RANGE_END), the newest 10000 (its limit applies before WHERE). Returns 0
+ * when none runs (or none can be seen), STOP_INTERRUPTED on a signal. */
+static int
+wait_earlier(struct sf_session *s, const struct load *l, const char *tag)
+{
+	struct buf q = {0};
+	const char *dot = strchr(l->table, '.');
+	char err[1024], *id = NULL, *seen = NULL;
+	time_t t0 = time(NULL);
+	unsigned pause = 1;
+	int rc;
+
+	buf_addstr(&q, "SELECT QUERY_ID FROM TABLE(");
+	if (dot && strchr(dot + 1, '.'))	/* db.schema.table: that database's information schema */
+		buf_printf(&q, "%.*s.", (int)(dot - l->table), l->table);
+	buf_addstr(&q, "INFORMATION_SCHEMA.QUERY_HISTORY_BY_USER(RESULT_LIMIT => 10000))\n  WHERE QUERY_TAG = ");
+	sql_quote_string(&q, tag);
+	buf_addstr(&q, " AND EXECUTION_STATUS IN ('RUNNING', 'QUEUED', 'BLOCKED', 'RESUMING_WAREHOUSE')\n"
+	    "  ORDER BY START_TIME");
+	for (;;) {
+		if ((rc = sf_execute(s, q.p, on_earlier, &id, err, sizeof err))) {
+			if (rc != STOP_INTERRUPTED) {
+				/* the table's lock still keeps two loads apart: load, and say why no wait */
+				warnmsg("%s: cannot look for an earlier load (%s); loading", s->what, err);
+				rc = 0;
+			}
+			break;
+		}
+		if (!id)
+			break;
+		if (!seen || strcmp(seen, id) != 0) {
+			warnmsg("%s: an earlier load (%s) is still running; waiting for it", s->what, id);
+			free(seen);
+			seen = id;
+		} else {
+			progress("%s: the earlier load (%s) still runs after %lld s", s->what, id,
+			    (long long)(time(NULL) - t0));
+			free(id);
+		}
+		id = NULL;
+		sleep(pause);	/* a signal ends it early */
+		if (stop_requested) {
+			rc = STOP_INTERRUPTED;
+			break;
+		}
+		if (pause < 8)
+			pause *= 2;
+	}
+	if (seen && !rc)
+		progress("%s: the earlier load (%s) has ended", s->what, seen);
+	free(seen);
+	buf_free(&q);
+	return rc;
+}
+
 static int
 load(struct load *l, const char *conn_name, const char *sql)
 {
 	struct result res = { l, ecalloc(l->nfiles, 1), 0, 0 };
 	struct sf_conn conn;
 	struct sf_session s;
-	char err[1024];
+	char err[1024], *tag;
 	size_t i;
 	int rc;
 
@@ -133,7 +219,11 @@ load(struct load *l, const char *conn_name, const char *sql)
 	s.what = esprintf("%s %s=%s", l->table, l->part_col, l->part_value);
 	stop_signals_catch();
 	http_init();
+	tag = load_tag(l);
+	if ((rc = wait_earlier(&s, l, tag)))
+		die(stop_status(rc), "%s: interrupted", s.what);
 	progress("%s: loading %zu files, %lld rows", s.what, l->nfiles, l->rows);
+	s.query_tag = tag;
 	rc = sf_execute(&s, sql, on_row, &res, err, sizeof err);
 	if (fflush(stdout) != 0)
 		stdout_fail();
@@ -157,6 +247,7 @@ load(struct load *l, const char *conn_name, const char *sql)
 	}
 	progress("%s: %lld rows loaded", s.what, res.loaded);
 	free(res.seen);
+	free(tag);
 	free((char *)s.what);
 	sf_session_close(&s);
 	sf_conn_free(&conn);

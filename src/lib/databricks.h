@@ -85,7 +85,11 @@ const char *dbx_row_get(json_t *columns, json_t *row, const char *name);
 /* Validation of what dbx-export splices into SQL (identifiers, table names and dates are
  * sql.c's: sql_ident_plain, sql_name_valid and sql_date_valid with SQL_SPARK). */
 int dbx_valid_s3url(const char *);		/* s3://bucket[/prefix...] with safe characters */
-int dbx_valid_dataset(const char *);		/* one path segment: [A-Za-z0-9._=-]+, not . or .. */
+/* A dataset is one path segment: [A-Za-z0-9][A-Za-z0-9_.-]*, at most 255 bytes. Not starting with
+ * _ or . (Spark's hidden-path rule: every reader would skip the whole export) and no '=' (a
+ * segment k=v is read as a partition column). */
+int dbx_valid_dataset(const char *);
+#define DBX_DATASET_RULE "letters, digits, _ . -, not starting with _ or . which readers skip"
 
 /* `a`.`b`.`c` from a valid table name. */
 char *dbx_quote_table(const char *);

@@ -46,10 +46,10 @@ dbx_valid_dataset(const char *s)
 {
 	const char *p;
 
-	if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || strlen(s) > 255)
+	if (!isalnum((unsigned char)*s) || strlen(s) > 255)
 		return 0;
 	for (p = s; *p; p++)
-		if (!(isalnum((unsigned char)*p) || strchr("._=-", *p)))
+		if (!(isalnum((unsigned char)*p) || strchr("._-", *p)))
 			return 0;
 	return 1;
 }

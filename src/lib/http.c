@@ -1,4 +1,5 @@
 /* http.c: libcurl configured once, with retry and jittered backoff for every caller. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,10 +57,30 @@ http_headers_free(struct curl_slist *h)
 	curl_slist_free_all(h);
 }
 
-void
-http_resp_free(struct http_resp *r)
+int
+http_token_valid(const char *s, size_t n)
 {
-	buf_free(&r->body);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || strchr("!#$%&'*+-.^_`|~", s[i])) || !s[i])
+			return 0;
+	return n > 0;
+}
+
+int
+http_value_valid(const char *s)
+{
+	for (; *s; s++)
+		if (iscntrl((unsigned char)*s) && *s != '\t')
+			return 0;
+	return 1;
+}
+
+/* The headers kept from a response. */
+static void
+resp_headers_free(struct http_resp *r)
+{
 	free(r->content_type);
 	free(r->content_range);
 	free(r->retry_after);
@@ -67,15 +88,18 @@ http_resp_free(struct http_resp *r)
 	r->content_type = r->content_range = r->retry_after = r->amz_bucket_region = NULL;
 }
 
+void
+http_resp_free(struct http_resp *r)
+{
+	buf_free(&r->body);
+	resp_headers_free(r);
+}
+
 static void
 resp_reset(struct http_resp *r)
 {
 	buf_reset(&r->body);
-	free(r->content_type);
-	free(r->content_range);
-	free(r->retry_after);
-	free(r->amz_bucket_region);
-	r->content_type = r->content_range = r->retry_after = r->amz_bucket_region = NULL;
+	resp_headers_free(r);
 	r->status = 0;
 	r->err[0] = '\0';
 }

@@ -42,6 +42,12 @@ struct http_resp {
 void http_init(void);			/* once, from main; cleans up at exit */
 void http_resp_free(struct http_resp *);
 
+/* RFC 9110 syntax, for what a caller is given to send: a token (a method, a field name) is one
+ * or more of A-Z a-z 0-9 ! # $ % & ' * + - . ^ _ ` | ~ (s[0..n)); a field value holds no control
+ * character but HTAB (a CR or LF would end the header and start another). 1 if valid. */
+int http_token_valid(const char *s, size_t n);
+int http_value_valid(const char *s);
+
 /* Frees a header list after wiping every entry: lists carry Authorization (Bearer tokens, SigV4
  * signatures) and X-Amz-Security-Token. Every header list handed to http is freed with this,
  * never with curl_slist_free_all. NULL is fine. */

@@ -279,8 +279,8 @@ float_text(struct buf *b, const char *x, enum sql_dialect d, int signed_zero)
  * timestamps YYYY-MM-DD HH:MM:SS.ffffff of the UTC wall clock (instants) or of the stored wall
  * clock (NTZ), computed without the session time zone; binary upper-case hex; strings as is.
  */
-static void
-canon(struct buf *b, const struct profile_col *c, const char *x, enum sql_dialect d)
+void
+profile_canon_sql(struct buf *b, const struct profile_col *c, const char *x, enum sql_dialect d)
 {
 	if (d == SQL_SPARK) {
 		switch (c->kind) {
@@ -349,24 +349,52 @@ canon(struct buf *b, const struct profile_col *c, const char *x, enum sql_dialec
 /* The low 48 bits of the row's MD5 (its last 12 hex digits) as a DECIMAL(38,0). Spark has conv();
  * Snowflake's TO_NUMBER(…, 'XXXXXXXXXXXX') is not translated by the DuckDB stand-ins, so the
  * digits are read one by one with POSITION, which every engine has. */
-static void
-md5_low48(struct buf *b, enum sql_dialect d)
+void
+profile_low48_sql(struct buf *b, const char *col, enum sql_dialect d)
 {
+	struct buf q = { 0 };
 	static const char pow16[][16] = {
 		"17592186044416", "1099511627776", "68719476736", "4294967296", "268435456",
 		"16777216", "1048576", "65536", "4096", "256", "16", "1"
 	};
 	int i;
 
+	ident(&q, col, d);
 	if (d == SQL_SPARK) {
-		buf_addstr(b, "CAST(conv(substr(`" MD5_ALIAS "`, 21), 16, 10) AS DECIMAL(38,0))");
+		buf_printf(b, "CAST(conv(substr(%s, 21), 16, 10) AS DECIMAL(38,0))", q.p);
+		buf_free(&q);
 		return;
 	}
 	buf_addstr(b, "CAST(");
 	for (i = 0; i < 12; i++)
-		buf_printf(b, "%s(POSITION(SUBSTR(\"" MD5_ALIAS "\", %d, 1), '0123456789abcdef') - 1) * %s",
-		    i ? "\n\t  + " : "", 21 + i, pow16[i]);
+		buf_printf(b, "%s(POSITION(SUBSTR(%s, %d, 1), '0123456789abcdef') - 1) * %s",
+		    i ? "\n\t  + " : "", q.p, 21 + i, pow16[i]);
 	buf_addstr(b, " AS NUMBER(38,0))");
+	buf_free(&q);
+}
+
+void
+profile_md5_sql(struct buf *b, const struct profile *p, const size_t *idx, size_t n, enum sql_dialect d)
+{
+	const struct profile_col *c;
+	struct buf q = { 0 }, e = { 0 };
+	size_t i, nsum = 0;
+
+	buf_addstr(b, d == SQL_SPARK ? "md5(concat_ws('" SEPARATOR "'" : "MD5(CONCAT_WS('" SEPARATOR "'");
+	for (i = 0; i < (idx ? n : p->ncols); i++) {
+		c = &p->cols[idx ? idx[i] : i];
+		if (c->kind == PROFILE_NULLS_ONLY)
+			continue;
+		buf_reset(&q), buf_reset(&e);
+		ident(&q, c->name, d);
+		profile_canon_sql(&e, c, q.p, d);
+		buf_printf(b, ",\n\t    %s(%s, '" NULL_TOKEN "')", d == SQL_SPARK ? "coalesce" : "COALESCE", e.p);
+		nsum++;
+	}
+	if (!nsum)	/* CONCAT_WS needs a second argument in Snowflake */
+		buf_addstr(b, ", ''");
+	buf_addstr(b, "))");
+	buf_free(&q), buf_free(&e);
 }
 
 static void
@@ -389,7 +417,7 @@ decimal_part(struct buf *b, const struct profile_col *c, const char *x, int high
 {
 	struct buf t = { 0 };
 
-	canon(&t, c, x, d);
+	profile_canon_sql(&t, c, x, d);
 	buf_printf(b, "SUM(CASE WHEN %s < 0 THEN -1 ELSE 1 END * CAST(%s(LPAD(REPLACE(REPLACE(%s, '-', ''), "
 	    "'.', ''), %d, '0'), %d, %d) AS %s))", x, d == SQL_SPARK ? "substr" : "SUBSTR", t.p, 2 * SUM_DIGITS,
 	    high ? 1 : SUM_DIGITS + 1, SUM_DIGITS, d == SQL_SPARK ? "DECIMAL(38,0)" : "NUMBER(38,0)");
@@ -442,7 +470,7 @@ col_metrics(struct buf *b, const struct profile_col *c, enum sql_dialect d)
 		if (c->kind == PROFILE_STRING) {
 			buf_printf(&e, "%s(%s)", max ? "MAX" : "MIN", q.p);
 		} else if (c->kind == PROFILE_BINARY) {
-			canon(&x, c, q.p, d);
+			profile_canon_sql(&x, c, q.p, d);
 			buf_printf(&e, "%s(%s)", max ? "MAX" : "MIN", x.p);
 		} else if (c->kind == PROFILE_FLOAT) {
 			/* Which zero MIN returns among -0 and 0 is the engine's choice: "0". */
@@ -450,7 +478,7 @@ col_metrics(struct buf *b, const struct profile_col *c, enum sql_dialect d)
 			float_text(&e, x.p, d, 0);
 		} else {
 			buf_printf(&x, "%s(%s)", max ? "MAX" : "MIN", q.p);
-			canon(&e, c, x.p, d);
+			profile_canon_sql(&e, c, x.p, d);
 		}
 		metric(b, e.p, c->name, max ? "max" : "min", d);
 	}
@@ -491,7 +519,7 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
     char *const *dates, size_t ndates, char *err, size_t errlen)
 {
 	struct buf b = { 0 }, q = { 0 }, e = { 0 }, part = { 0 };
-	size_t i, nsum = 0;
+	size_t i;
 
 	if (!p->ncols) {
 		errf(err, errlen, "no columns");
@@ -532,7 +560,7 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
 	as_text(&q, e.p, d);
 	metric(&b, q.p, NULL, "rows", d);
 	buf_reset(&e), buf_reset(&q);
-	md5_low48(&q, d);
+	profile_low48_sql(&q, MD5_ALIAS, d);
 	buf_printf(&e, "COALESCE(SUM(%s), 0)", q.p);
 	buf_reset(&q);
 	as_text(&q, e.p, d);
@@ -571,22 +599,8 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
 		buf_printf(&b, "TO_VARCHAR(CAST(%s AS DATE), 'YYYY-MM-DD') AS ", q.p);
 	ident(&b, PART_ALIAS, d);
 	buf_addstr(&b, ",\n\t");
-	buf_addstr(&b, d == SQL_SPARK ? "md5(concat_ws('" SEPARATOR "'" : "MD5(CONCAT_WS('" SEPARATOR "'");
-	for (i = 0; i < p->ncols; i++) {
-		struct buf c = { 0 };
-
-		if (p->cols[i].kind == PROFILE_NULLS_ONLY)
-			continue;
-		ident(&c, p->cols[i].name, d);
-		buf_reset(&e);
-		canon(&e, &p->cols[i], c.p, d);
-		buf_printf(&b, ",\n\t    %s(%s, '" NULL_TOKEN "')", d == SQL_SPARK ? "coalesce" : "COALESCE", e.p);
-		buf_free(&c);
-		nsum++;
-	}
-	if (!nsum)	/* CONCAT_WS needs a second argument in Snowflake */
-		buf_addstr(&b, ", ''");
-	buf_addstr(&b, ")) AS ");
+	profile_md5_sql(&b, p, NULL, 0, d);
+	buf_addstr(&b, " AS ");
 	ident(&b, MD5_ALIAS, d);
 	buf_addstr(&b, "\n\tFROM ");
 	sql_quote_name(&b, table, d);

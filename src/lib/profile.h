@@ -61,6 +61,22 @@ int profile_version_valid(const char *s);
 
 void profile_free(struct profile *);
 
+/* The pieces of the profile query that row-diff(1) computes over other slices of a date, so
+ * that both tools hash exactly the same text. */
+
+/* The canonical text of expression x (a value of column c's type) in dialect d, as the checksum
+ * uses it; NULL stays NULL. Nothing is appended for PROFILE_NULLS_ONLY. */
+void profile_canon_sql(struct buf *, const struct profile_col *c, const char *x, enum sql_dialect);
+
+/* The MD5, 32 lower-case hex digits, of the canonical texts of the columns idx[0..n) (indexes
+ * into p->cols), NULL as "<null>", joined with "|"; PROFILE_NULLS_ONLY columns left out. With
+ * idx NULL, of every column: the row's MD5 that the checksum sums. */
+void profile_md5_sql(struct buf *, const struct profile *p, const size_t *idx, size_t n, enum sql_dialect);
+
+/* The low 48 bits (last 12 hex digits) of the MD5 hex in column col (quoted here) as a
+ * DECIMAL(38,0) / NUMBER(38,0): the checksum's term for one row. */
+void profile_low48_sql(struct buf *, const char *col, enum sql_dialect);
+
 /* A decimal numeral ([-+]digits[.digits][e[-+]digits]) in its shortest exact form: no
  * leading or trailing zeros, no exponent, "0" for any zero ("1.50" -> "1.5", "-0.0" -> "0",
  * "15E-1" -> "1.5"). -1 (nothing appended) if s is not such a numeral. */

@@ -91,6 +91,7 @@ struct sf_session {
 	char *bearer;			/* the token sent; never printed */
 	time_t minted;
 	const char *what;		/* names the statement in diagnostics */
+	const char *query_tag;		/* sent as the QUERY_TAG parameter when set */
 };
 
 /* Build the endpoint and credentials. With dry != 0 no key or token file is read. 0, or a

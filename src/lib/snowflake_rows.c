@@ -553,6 +553,17 @@ skip_value(struct jscan *s)
 	return s->p > start ? 0 : -1;
 }
 
+/* Past what follows a member or an element: 1 at the object's or array's close, 0 at a
+ * comma (another follows), -1 at anything else. */
+static int
+list_next(struct jscan *s, int close)
+{
+	int c = peek(s);
+
+	s->p++;
+	return c == close ? 1 : c == ',' ? 0 : -1;
+}
+
 /* The span of the top-level "data" member of the JSON object in [p, end). 0 found, 1 not, -1
  * not an object. */
 int
@@ -581,12 +592,10 @@ sf_rows_find_data(const char *p, const char *end, const char **a, const char **b
 		} else if (skip_value(&s) < 0) {
 			goto bad;
 		}
-		c = peek(&s);
-		s.p++;
-		if (c == '}')
-			break;
-		if (c != ',')
+		if ((c = list_next(&s, '}')) < 0)
 			goto bad;
+		if (c)
+			break;
 	}
 	buf_free(&key);
 	return found;
@@ -646,12 +655,10 @@ sf_rows_scan(const char *text, size_t len, const struct sf_col *cols, size_t nco
 		buf_add(&line, "}\n", 2);
 		row(line.p, line.len, arg);
 		n++;
-		c = peek(&s);
-		s.p++;
-		if (c == ']')
-			break;
-		if (c != ',')
+		if ((c = list_next(&s, ']')) < 0)
 			goto bad;
+		if (c)
+			break;
 	}
 done:
 	buf_free(&line);

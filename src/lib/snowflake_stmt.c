@@ -60,6 +60,8 @@ sf_request_body(const struct sf_session *s, const char *sql)
 	json_object_set_new(params, "MULTI_STATEMENT_COUNT",
 	    json_string(sf_statement_count(sql) > 1 ? "0" : "1"));
 	json_object_set_new(params, "TIMEZONE", json_string("UTC"));
+	if (s->query_tag)
+		json_object_set_new(params, "QUERY_TAG", json_string(s->query_tag));
 	json_object_set_new(b, "parameters", params);
 	r = json_dumps(b, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(b);

@@ -200,7 +200,8 @@ esize_parse(const char *s, const char *flag)
 	long long v;
 
 	if (size_parse(s, &v, NULL, &why) != 0)
-		die(EX_USAGE, "%s %s: %s (bytes, or with K, M, G)", flag, s, why);
+		die(EX_USAGE, "%s %s: not a size%s%s (bytes, or with K, M, G)", flag, s,
+		    strcmp(why, "not a size") ? ": " : "", strcmp(why, "not a size") ? why : "");
 	return v;
 }
 

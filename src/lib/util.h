@@ -46,7 +46,8 @@ int errf(char *err, size_t errlen, const char *, ...) __attribute__((format(prin
  * end NULL the whole string must be the size; else parsing stops after it and *end points at
  * what follows (for ranges such as 100M-250M). A sign, blanks or junk are not a size. */
 int size_parse(const char *s, long long *v, const char **end, const char **why);
-/* The same, dying "flag s: reason" with EX_USAGE (for main's option parsing). */
+/* The same, dying "flag s: not a size[: reason] (bytes, or with K, M, G)" with EX_USAGE (for
+ * main's option parsing). */
 long long esize_parse(const char *s, const char *flag);
 
 /* The whole of a file ("-": standard input), NUL-terminated; *len (if given) its length. Dies

@@ -57,6 +57,29 @@ setup_file() {
 	[ "$stderr" = "aws-request: -f and -d both give the body; use one" ]
 }
 
+@test "a bad service, method or header is refused before anything is sent: exit 64, one line" {
+	run_split aws-request -s nosuchservice /
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "aws-request: -s nosuchservice: not a service (s3, iam, sts, sqs)" ]
+	b=ar-bad-$$
+	for args in "-X|BAD METHOD" "-X|" "-H|NoColon" "-H|Bad Name: x" "-H|: x" "-H|X-A: a"$'\r\n'"X-B: b"; do
+		run_split aws-request -s s3 "${args%%|*}" "${args#*|}" -X PUT "/$b"
+		[ "$status" -eq 64 ] || { echo "not refused: $args ($status)"; false; }
+		[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	done
+	run_split aws-request -s s3 -X 'BAD METHOD' "/$b"
+	[ "$stderr" = "aws-request: -X BAD METHOD: not an HTTP method" ]
+	run_split aws-request -s s3 -H NoColon -X PUT "/$b"
+	[ "$stderr" = "aws-request: -H NoColon: not name: value" ]
+	run_split aws-request -s s3 -H $'X-A: a\r\nX-B: b' -X PUT "/$b"
+	[ "$stderr" = "aws-request: -H X-A: a control character (CR, LF, ...) in the value" ]
+	# none of them made the bucket; a good header and method do
+	run_split aws-request -s s3 "/$b"
+	[ "$status" -eq 66 ]
+	run_split aws-request -s s3 -H 'X-Amz-Meta-Note: ok' -X PUT "/$b"
+	[ "$status" -eq 0 ]
+}
+
 @test "a write error is not a success: standard output full exits 74; a reader gone, 74 quietly" {
 	b=ar-full-$$
 	aws-request -s s3 -X PUT /$b >/dev/null

@@ -72,7 +72,7 @@ check() {
 		64|dbx-export: -c d x: not a column name|dbx-export -t main.default.t -c 'd x' -d 2025-02-01 -o s3://$BUCKET/p
 		64|dbx-export: -o notaurl: not an s3://bucket/prefix URL|dbx-export -t main.default.t -c d -d 2025-02-01 -o notaurl
 		64|dbx-export: -s 0: not a size|dbx-export -t main.default.t -c d -d 2025-02-01 -o s3://$BUCKET/p -s 0
-		64|dbx-export: -s 9000000000G: too large|dbx-export -t main.default.t -c d -d 2025-02-01 -o s3://$BUCKET/p -s 9000000000G
+		64|dbx-export: -s 9000000000G: not a size: too large|dbx-export -t main.default.t -c d -d 2025-02-01 -o s3://$BUCKET/p -s 9000000000G
 		64|dbx-export: -k _hidden:|dbx-export -t main.default.t -c d -d 2025-02-01 -o s3://$BUCKET/p -k _hidden
 		64|usage: dbx-export|dbx-export -t main.default.t -c d -d 2025-02-01
 		64|sf-copy: -t a"b: not a table name|sf-copy -t 'a"b' /dev/null
@@ -167,6 +167,8 @@ check() {
 		2|config: SF_CONNECTION = 'a;b': not a profile or connection name|SF_CONNECTION = a;b|integration
 		2|config: READER_ROLE: not set|-READER_ROLE|grant
 		2|config: PIPE: not set|-PIPE|pipe
+		2|config: KEY: not set|-KEY|diff DATE=2025-10-01
+		2|config: KEY = 'id;x': not a key|KEY = id;x|diff DATE=2025-10-01
 		2|config: DATE = '2025-02-30': not a date|DATE = 2025-02-30|backfill
 		2|config: DATE = '20250201': not a date|DATE = 20250201|backfill
 		2|dates: FROM=2025-10-03 is after TO=2025-10-01: not a date range|FROM = 2025-10-03|backfill TO=2025-10-01

@@ -193,6 +193,20 @@ stat_of() { curl -sf "$DBX_URL/_stack/stats" | jq "$1 // 0"; }
 	[ "$(stat_of '.statements.submitted')" -eq "$before" ]
 }
 
+@test "-k: a dataset Spark would hide (_x, .x) or read as a partition (k=v) is refused: exit 64, nothing sent" {
+	before=$(stat_of '.statements.submitted')
+	for k in _hidden .hidden date=x; do
+		run_split dbx-export -k "$k" -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/exports"
+		[ "$status" -eq 64 ]
+		[ "$stderr" = "dbx-export: -k $k: not a dataset name (letters, digits, _ . -, not starting with _ or . which readers skip)" ]
+	done
+	# the default, the table's last name part, is held to the same rule
+	run_split dbx-export -t main.default._staging -c trip_date -d $DATE -o "s3://$BUCKET/exports"
+	[ "$status" -eq 64 ]
+	[[ $stderr == "dbx-export: -t main.default._staging: _staging is not a dataset name ("*"); give -k" ]]
+	[ "$(stat_of '.statements.submitted')" -eq "$before" ]
+}
+
 @test "a write error is not a success: standard output full exits 74; a reader gone, 74 quietly" {
 	run_full dbx-export -n -s $TARGET -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/exports"
 	[ "$status" -eq 74 ]
@@ -209,7 +223,7 @@ stat_of() { curl -sf "$DBX_URL/_stack/stats" | jq "$1 // 0"; }
 		[ "$output" = "" ]
 	done
 	run_split dbx-export -n -s 9000000000G -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/exports"
-	[ "$stderr" = "dbx-export: -s 9000000000G: too large (bytes, or with K, M, G)" ]
+	[ "$stderr" = "dbx-export: -s 9000000000G: not a size: too large (bytes, or with K, M, G)" ]
 	run_split dbx-export -n -s 200MB -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/exports"
 	[ "$status" -eq 0 ]
 }

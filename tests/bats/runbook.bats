@@ -73,10 +73,11 @@ target_counts() {
 	run_split aws-request -s iam -f Action=GetRole -f Version=2010-05-08 -f RoleName=rb-snowflake-read /
 	[ "$status" -eq 0 ]
 	[ -e "$WORK/state/trips/stage.done" ]
-	# Idempotent: a second run has nothing to do.
-	run_split rb integration iam stage
+	# Idempotent: a second run has nothing to do (V=1: make would echo any command it ran).
+	run_split rb V=1 integration iam stage
 	[ "$status" -eq 0 ]
 	[[ $output != *sf-exec* ]]
+	[[ $output != *jq* ]]
 }
 
 @test "a range backfill that fails in the middle, re-run after the stack is back: every date matches once" {
@@ -183,6 +184,23 @@ runs_of() { s3-ls-parquet -a "s3://$BUCKET/landing/trips/date=$1/" | jq -r .url 
 	[ -z "$(ls "$WORK"/state/trips/2025-10-04/*.tmp* 2>/dev/null)" ]
 	rb forget DATE=2025-10-04
 	s3-ls-parquet -a "s3://$BUCKET/landing/trips/date=2025-10-04/" | "$REPO/share/s3-delete"
+}
+
+@test "a date without rows in a range: exported, loaded and proven as 0 = 0 = 0, and the range matches" {
+	run_split rb -j2 backfill FROM=2025-10-03 TO=2025-10-04
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -c 'match$')" -eq 2 ]
+	jq -e -s 'length == 1 and .[0].status == "match"' "$WORK/state/trips/2025-10-04/parity.jsonl"
+	[ "$(jq -s 'map(.rows) | add' "$WORK/state/trips/2025-10-04/files.jsonl")" -eq 0 ]
+	for side in source target; do
+		jq -e -s 'length == 1 and .[0].rows == "0" and .[0].checksum == "0" and .[0].partition == "2025-10-04"' \
+			"$WORK/state/trips/2025-10-04/$side.jsonl"
+	done
+	[ "$(sf-exec "SELECT COUNT(*) AS n FROM RB.PUBLIC.TRIPS WHERE \"trip_date\" = '2025-10-04'" | jq .N)" -eq 0 ]
+	# Run again: nothing to do, the proof stands.
+	run_split rb backfill FROM=2025-10-03 TO=2025-10-04
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | grep -c 'match$')" -eq 2 ]
 }
 
 @test "a row changed in the target after the load: parity fails, no parity.jsonl" {

@@ -166,7 +166,18 @@ start_faultproxy() {
 	"$REPO/.venv/bin/python" "$REPO/tests/stack/faultproxy.py" --port "$port" --upstream "$AWS_ENDPOINT_URL" \
 		--count-file "$BATS_TEST_TMPDIR/count" --conn-file "$BATS_TEST_TMPDIR/conns" "$@" 3>&- &
 	proxy_pid=$!
-	for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+	# Listening, and its own count of that probe written (a loaded machine starts Python slowly).
+	for _ in $(seq 300); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && [ -s "$BATS_TEST_TMPDIR/conns" ] && break
+		sleep 0.1
+	done
+	[ -s "$BATS_TEST_TMPDIR/conns" ] || { echo "faultproxy did not start on port $port" >&2; return 1; }
+	# The probes' connections all counted before anyone reads the count.
+	local a b
+	for _ in $(seq 50); do
+		a=$(cat "$BATS_TEST_TMPDIR/conns"); sleep 0.2; b=$(cat "$BATS_TEST_TMPDIR/conns")
+		[ "$a" = "$b" ] && break
+	done
 	proxy_url=http://127.0.0.1:$port
 }
 

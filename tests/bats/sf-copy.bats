@@ -252,3 +252,36 @@ COMMIT;" ]
 	[ "$status" -eq 74 ]
 	[ -z "$stderr" ]
 }
+
+@test "a killed load runs on in Snowflake: the re-run says it waits for it, then the date holds its rows once" {
+	local sf="http://127.0.0.1:$(cat "$STACK_DIR/snowflake.port")" id
+	load_date files-16-r1 >/dev/null
+	# the next load runs slowly: each of its statements sleeps 3 s first, so it holds the
+	# table's lock for many seconds
+	curl -fsS -X POST "$sf/_stack/inject" -d '{"method": "POST", "path": "/api/v2/statements",
+	    "action": "slow", "seconds": 3, "count": 1, "match": "COPY INTO"}' >/dev/null
+	load_date files-16-r1 >/dev/null 2>&1 &
+	local pid=$!
+	# kill it once its load runs on the service
+	running() {
+		sf-exec "SELECT COUNT(*) AS \"n\" FROM TABLE(sfcopy_t.INFORMATION_SCHEMA.QUERY_HISTORY(RESULT_LIMIT => 10000))
+		    WHERE QUERY_TYPE = 'MULTI_STATEMENT' AND EXECUTION_STATUS = 'RUNNING'
+		      AND QUERY_TEXT LIKE '%DELETE FROM sfcopy_t.public.trips WHERE \"date\" = ''2025-11-16''%'" | jq .n
+	}
+	for _ in $(seq 200); do [ "$(running)" -ge 1 ] && break; sleep 0.1; done
+	[ "$(running)" -ge 1 ]
+	kill -9 "$pid"
+	wait "$pid" || true
+	run_split sf-copy -v -p date -s "$STAGE=$STAGE_URL" -t "$TABLE" "$BATS_FILE_TMPDIR/files-16-r1.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'is still running; waiting for it$' <<<"$stderr")" -eq 1 ]
+	grep -Eq '^sf-copy: sfcopy_t\.public\.trips date=2025-11-16: an earlier load \([0-9a-f-]{36}\) is still running; waiting for it$' <<<"$stderr"
+	id=$(sed -n 's/.*an earlier load (\([0-9a-f-]*\)).*/\1/p' <<<"$stderr")
+	grep -q "the earlier load ($id) has ended" <<<"$stderr"
+	[ "$(jq -r .status <<<"$output" | sort -u)" = LOADED ]
+	# the killed load committed, then the re-run replaced it: the date holds its files' rows once
+	[ "$(table_state | grep 2025-11-16)" = "$(want_state 2025-11-16 d16)" ]
+	run sf-exec "SELECT EXECUTION_STATUS AS \"s\", QUERY_TAG AS \"tag\" FROM TABLE(sfcopy_t.INFORMATION_SCHEMA.QUERY_HISTORY())
+	    WHERE QUERY_ID = '$id'"
+	[ "$output" = '{"s":"SUCCESS","tag":"sf-copy SFCOPY_T.PUBLIC.TRIPS date=2025-11-16"}' ]
+}

@@ -118,6 +118,11 @@ test_validation(void)
 	T_CHECK(dbx_valid_dataset("trips"), "dataset");
 	T_CHECK(!dbx_valid_dataset("a/b"), "dataset with slash");
 	T_CHECK(!dbx_valid_dataset(".."), "dataset dot-dot");
+	T_CHECK(dbx_valid_dataset("trips_2025.v-1"), "dataset of letters, digits, _ . -");
+	T_CHECK(!dbx_valid_dataset("_hidden"), "dataset hidden by _");
+	T_CHECK(!dbx_valid_dataset(".hidden"), "dataset hidden by .");
+	T_CHECK(!dbx_valid_dataset("date=x"), "dataset read as a partition");
+	T_CHECK(!dbx_valid_dataset(""), "empty dataset");
 
 	{
 		char *t = dbx_quote_table("main.sales.trips"), *i = dbx_quote_ident("we`ird");

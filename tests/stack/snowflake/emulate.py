@@ -518,6 +518,27 @@ def drop_stage(app, sess, m, sql):
     return status_result("%s successfully dropped." % fq[2])
 
 
+def in_scope(sess, scope, rows, di, si):
+    """The rows of SHOW ... [IN ACCOUNT | IN DATABASE [d] | IN SCHEMA [[d.]s] | IN [d.]s] whose
+    database (column di) and schema (column si) are in scope. Without IN, Snowflake uses the
+    current schema, else the current database, else the account."""
+    scope = (scope or "").strip()
+    if re.match(r"(?i)^in\s+account$", scope):
+        return rows
+    if not scope:
+        if not sess.database:
+            return rows
+        return [r for r in rows if r[di] == sess.database and (sess.schema is None or r[si] == sess.schema)]
+    m = re.match(r"(?is)^in\s+(database|schema)?\s*(\S+)?$", scope)
+    kind = (m.group(1) or "").lower() if m else ""
+    parts = split_name(m.group(2)) if m and m.group(2) else []
+    if kind == "database" or (not kind and len(parts) == 1):
+        d = parts[0] if parts else sess.database
+        return [r for r in rows if r[di] == d]
+    d, s_ = parts if len(parts) == 2 else (sess.database, parts[0] if parts else sess.schema)
+    return [r for r in rows if r[di] == d and r[si] == s_]
+
+
 def show_stages(app, sess, m, sql):
     rows = []
     for s in sorted(app.objects.data["stages"].values(), key=lambda s: (s["database"], s["schema"], s["name"])):
@@ -525,11 +546,38 @@ def show_stages(app, sess, m, sql):
                      "Y" if s["has_credentials"] else "N", "N", s["owner"], s["comment"] or "",
                      None, "EXTERNAL" if s["url"] else "INTERNAL", "AWS" if s["url"] else None,
                      None, s["integration"]))
+    rows = in_scope(sess, m.group(2), rows, 2, 3)
     rows = like_filter(rows, m.group(1))
     return rows_result([(c, TEXT) for c in (
         "created_on", "name", "database_name", "schema_name", "url", "has_credentials",
         "has_encryption_key", "owner", "comment", "region", "type", "cloud", "notification_channel",
         "storage_integration")], rows)
+
+
+def list_stage(app, sess, m, sql):
+    """LIST @stage[/path] [PATTERN = '<regex>']: the stage's objects as Snowflake lists them
+    (name as the full URL, size, md5, last_modified), read through the stage's integration (its
+    role assumed with the external id), so a broken trust policy fails here as it does in COPY."""
+    st = get_stage(app, sess, m.group(1))
+    if not st["url"]:
+        raise SqlError("001003", "42000", "SQL compilation error:\nLIST of an internal stage is not emulated.")
+    bucket, prefix = split_s3(st["url"].rstrip("/") + "/" + (m.group(2) or "").lstrip("/"))
+    rx = re.compile(unquote(m.group(3))) if m.group(3) else None
+    s3 = s3_client(app, st["integration"])
+    rows = []
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for o in page.get("Contents", []):
+                url = "s3://%s/%s" % (bucket, o["Key"])
+                if o["Key"].endswith("/") or (rx and not rx.fullmatch(url)):
+                    continue
+                rows.append((url, o["Size"], o["ETag"].strip('"'),
+                             o["LastModified"].strftime("%a, %d %b %Y %H:%M:%S GMT")))
+    except SqlError:
+        raise
+    except Exception as e:
+        raise SqlError("091003", "22000", "Failure using stage area. Cause: [%s]" % str(e).split("\n")[0])
+    return rows_result([("name", TEXT), ("size", NUM), ("md5", TEXT), ("last_modified", TEXT)], rows)
 
 
 def create_file_format(app, sess, m, sql):
@@ -935,8 +983,11 @@ def copy_into(app, sess, m, sql):
         if not files and not results:
             return status_result("Copy executed with 0 files processed.")
 
+        sess.lock_table((tdb, tschema, tname))  # waits for another transaction's DML on the table
         if own_txn:
             sess.cur.execute("BEGIN TRANSACTION")
+        else:
+            sess.begin_duck()
         for key, furl, local, etag in files:
             select, nrows = build_select(sess, spec, tcols, local, key, match_by)
             cols_sql = ""
@@ -1102,6 +1153,7 @@ PIPE_COLS = ("created_on", "name", "database_name", "schema_name", "definition",
 def show_pipes(app, sess, m, sql):
     rows = [tuple(p.get(c) for c in PIPE_COLS) for p in sorted(
         app.objects.data["pipes"].values(), key=lambda p: (p["database_name"], p["schema_name"], p["name"]))]
+    rows = in_scope(sess, m.group(2), rows, 2, 3)
     rows = like_filter(rows, m.group(1))
     return rows_result([(c, TEXT) for c in PIPE_COLS], rows)
 
@@ -1170,7 +1222,8 @@ HANDLERS = [(re.compile(p, re.I | re.S), f) for p, f in [
     (r"^alter\s+(?:storage\s+)?integration\s+(?:if\s+exists\s+)?(\S+)\s+(.*)$", alter_integration),
     (r"^create\s+(or\s+replace\s+)?(?:temp(?:orary)?\s+)?stage\s+(if\s+not\s+exists\s+)?" + NAME + r"(\s+if\s+not\s+exists)?(.*)$", create_stage),
     (r"^drop\s+stage\s+(if\s+exists\s+)?(\S+)\s*$", drop_stage),
-    (r"^show\s+stages(?:\s+like\s+('(?:[^']|'')*'))?(?:\s+in\s+.*)?$", show_stages),
+    (r"^(?:list|ls)\s+@" + NAME + r"(/\S*)?(?:\s+pattern\s*=\s*('(?:[^']|'')*'))?\s*;?\s*$", list_stage),
+    (r"^show\s+stages(?:\s+like\s+('(?:[^']|'')*'))?(\s+in\s+.*?)?\s*$", show_stages),
     (r"^create\s+(or\s+replace\s+)?file\s+format\s+(if\s+not\s+exists\s+)?(\S+)(.*)$", create_file_format),
     (r"^drop\s+file\s+format\s+(if\s+exists\s+)?(\S+)\s*$", drop_file_format),
     (r"^(grant|revoke)\s+.*$", grant),
@@ -1184,7 +1237,7 @@ HANDLERS = [(re.compile(p, re.I | re.S), f) for p, f in [
     (r"^select\s+system\$wait\s*\(\s*(\d+(?:\.\d+)?)\s*(?:,\s*'(\w+)'\s*)?\)\s*(?:as\s+\S+\s*)?$", system_wait),
     (r"^copy\s+into\s+.*$", copy_into),
     (r"^create\s+(or\s+replace\s+)?pipe\s+(if\s+not\s+exists\s+)?(\S+)(.*)$", create_pipe),
-    (r"^show\s+pipes(?:\s+like\s+('(?:[^']|'')*'))?(?:\s+in\s+.*)?$", show_pipes),
+    (r"^show\s+pipes(?:\s+like\s+('(?:[^']|'')*'))?(\s+in\s+.*?)?\s*$", show_pipes),
     (r"^desc(?:ribe)?\s+pipe\s+(\S+)\s*$", desc_pipe),
     (r"^drop\s+pipe\s+(if\s+exists\s+)?(\S+)\s*$", drop_pipe),
     (r"^select\s+system\$pipe_status\s*\(\s*('(?:[^']|'')*')\s*\)\s*$", pipe_status),
@@ -1328,16 +1381,7 @@ def show_tables(app, sess, m, sql):
     rows = sess.db.cursor().execute(
         "SELECT database_name, schema_name, table_name, estimated_size FROM duckdb_tables() "
         "WHERE database_name <> ? ORDER BY 1, 2, 3", [engine.DEFAULT_CATALOG]).fetchall()
-    scope = m.group(2)
-    if scope:
-        parts = split_name(scope.split()[-1])
-        if re.match(r"(?i)^in\s+database\b", scope) or (len(parts) == 1 and not re.match(r"(?i)^in\s+schema\b", scope)):
-            rows = [r for r in rows if r[0] == parts[0]]
-        else:
-            d, s_ = (parts if len(parts) == 2 else (sess.database, parts[0]))
-            rows = [r for r in rows if r[0] == d and r[1] == s_]
-    elif sess.database:
-        rows = [r for r in rows if r[0] == sess.database and (sess.schema is None or r[1] == sess.schema)]
+    rows = in_scope(sess, m.group(2), rows, 0, 1)
     out = [(None, r[2], r[0], r[1], "TABLE", "", None, r[3], None, None, "1") for r in rows]
     out = like_filter(out, m.group(1))
     cols = [("created_on", TEXT), ("name", TEXT), ("database_name", TEXT), ("schema_name", TEXT),
@@ -1371,3 +1415,109 @@ HANDLERS.extend((re.compile(p, re.I | re.S), f) for p, f in [
     (r"^show\s+(?:terse\s+)?databases(?:\s+like\s+('(?:[^']|'')*'))?\s*$", show_databases),
     (r"^show\s+(?:terse\s+)?schemas(?:\s+like\s+('(?:[^']|'')*'))?(?:\s+in\s+(?:database\s+)?(\S+))?\s*$", show_schemas),
 ])
+
+
+# ================================================================ QUERY_HISTORY
+
+QUERY_TYPES = [(re.compile(p, re.I | re.S), t) for p, t in [
+    (r"^(?:begin|start\s+transaction)\b", "BEGIN_TRANSACTION"), (r"^commit\b", "COMMIT"),
+    (r"^rollback\b", "ROLLBACK"), (r"^alter\s+session\b", "ALTER_SESSION"), (r"^use\b", "USE"),
+    (r"^copy\s+into\b", "COPY"), (r"^insert\b", "INSERT"), (r"^update\b", "UPDATE"),
+    (r"^delete\b", "DELETE"), (r"^merge\b", "MERGE"), (r"^truncate\b", "TRUNCATE_TABLE"),
+    (r"^(?:select|with)\b", "SELECT"), (r"^create\s+(?:or\s+replace\s+)?table\b", "CREATE_TABLE"),
+    (r"^show\b", "SHOW"), (r"^desc", "DESCRIBE"), (r"^drop\b", "DROP"), (r"^create\b", "CREATE"),
+    (r"^alter\b", "ALTER"), (r"^grant\b", "GRANT"), (r"^revoke\b", "REVOKE"), (r"^call\b", "CALL"),
+]]
+
+
+def query_type(sql):
+    s = engine.strip_comments(sql).strip()
+    for pat, t in QUERY_TYPES:
+        if pat.match(s):
+            return t
+    return "UNKNOWN"
+
+
+QH_FUNC = re.compile(
+    r'(?is)\bTABLE\s*\(\s*(?:("(?:[^"]|"")*"|[A-Za-z_][\w$]*)\s*\.\s*)?INFORMATION_SCHEMA\s*\.\s*'
+    r'QUERY_HISTORY(_BY_USER|_BY_SESSION|_BY_WAREHOUSE)?\s*\(((?:[^()\']|\'(?:[^\']|\'\')*\'|\([^()]*\))*)\)\s*\)')
+QH_COLS = [("QUERY_ID", "VARCHAR"), ("QUERY_TEXT", "VARCHAR"), ("DATABASE_NAME", "VARCHAR"),
+           ("SCHEMA_NAME", "VARCHAR"), ("QUERY_TYPE", "VARCHAR"), ("SESSION_ID", "NUMBER"),
+           ("USER_NAME", "VARCHAR"), ("ROLE_NAME", "VARCHAR"), ("WAREHOUSE_NAME", "VARCHAR"),
+           ("QUERY_TAG", "VARCHAR"), ("EXECUTION_STATUS", "VARCHAR"), ("ERROR_CODE", "VARCHAR"),
+           ("ERROR_MESSAGE", "VARCHAR"), ("START_TIME", "TIMESTAMP_LTZ"), ("END_TIME", "TIMESTAMP_LTZ"),
+           ("TOTAL_ELAPSED_TIME", "NUMBER")]
+
+
+def _qh_status(st):
+    if st.status == "running":
+        return "BLOCKED" if st.blocked else "RUNNING"
+    return "SUCCESS" if st.status == "success" else "FAILED_WITH_ERROR"
+
+
+def _qh_literal(v, t):
+    if v is None:
+        return "NULL::%s" % t
+    if t == "TIMESTAMP_LTZ":
+        return "TO_TIMESTAMP_LTZ(%d, 3)" % v
+    if t == "NUMBER":
+        return "%d::NUMBER" % int(v)
+    return "'%s'::VARCHAR" % str(v).replace("'", "''")
+
+
+def query_history_sql(app, sess, sql):
+    """TABLE([db.]INFORMATION_SCHEMA.QUERY_HISTORY[_BY_USER|_BY_SESSION|_BY_WAREHOUSE](...)) ->
+    the statements this server ran for the current user, newest first, RESULT_LIMIT (default
+    100, at most 10000) of them, as a VALUES table the rest of the query filters."""
+    m = QH_FUNC.search(sql)
+    if not m:
+        return sql
+    if m.group(1):
+        if ident(m.group(1)) not in sess.db.databases():
+            raise SqlError("002003", "02000", "SQL compilation error:\nDatabase '%s' does not exist or not authorized." % ident(m.group(1)))
+    elif not sess.database:
+        raise SqlError("090105", "22000", "Cannot perform SELECT. This session does not have a current database. Call 'USE DATABASE', or use a qualified name.")
+    args = {}
+    for a in split_top(m.group(3)) if m.group(3).strip() else []:
+        k, sep, v = a.partition("=>")
+        if not sep:
+            raise engine.compilation_error("QUERY_HISTORY takes named arguments (NAME => value).")
+        args[k.strip().upper()] = v.strip()
+    limit = 100
+    for k, v in args.items():
+        if k == "RESULT_LIMIT":
+            if not re.fullmatch(r"\d+", v) or not 1 <= int(v) <= 10000:
+                raise SqlError("002079", "22023", "RESULT_LIMIT must be between 1 and 10000.")  # code UNCONFIRMED
+            limit = int(v)
+        elif k in ("USER_NAME", "SESSION_ID", "WAREHOUSE_NAME", "INCLUDE_CLIENT_GENERATED_STATEMENT"):
+            pass
+        else:  # END_TIME_RANGE_START/END: not emulated, refused rather than ignored
+            raise SqlError("000002", "0A000", "Unsupported feature: QUERY_HISTORY argument %s is not emulated." % k)
+    kind = (m.group(2) or "").upper()
+    want_user = sess.user
+    if kind == "_BY_USER" and "USER_NAME" in args:
+        want_user = ident(unquote(args["USER_NAME"])) if args["USER_NAME"].upper() != "CURRENT_USER" else sess.user
+    rows = []
+    for st in app.history():
+        i = st.info
+        if i.get("user") != want_user:
+            continue  # the caller's own queries (other users' need MONITOR privileges: not emulated)
+        if kind == "_BY_SESSION" and str(i.get("session")) != str(unquote(args.get("SESSION_ID", sess.session_id))):
+            continue
+        if kind == "_BY_WAREHOUSE" and i.get("warehouse") != ident(unquote(args.get("WAREHOUSE_NAME", sess.warehouse or ""))):
+            continue
+        err = st.error or [None, None, None]
+        end = st.ended if st.status != "running" else None
+        rows.append((st.handle, i.get("text", "")[:100000], i.get("database"), i.get("schema"),
+                     i.get("type", "UNKNOWN"), i.get("session") or 0, i.get("user"), i.get("role"),
+                     i.get("warehouse"), i.get("tag", ""), _qh_status(st), err[0], err[2],
+                     st.created, end, (end or int(time.time() * 1000)) - st.created))
+        if len(rows) >= limit:
+            break
+    names = ", ".join(c for c, _ in QH_COLS)
+    if rows:
+        values = ", ".join("(" + ", ".join(_qh_literal(v, t) for v, (_, t) in zip(r, QH_COLS)) + ")" for r in rows)
+        table = "(SELECT * FROM (VALUES %s) AS _QH(%s))" % (values, names)
+    else:
+        table = "(SELECT %s WHERE 1 = 0)" % ", ".join("%s AS %s" % (_qh_literal(None, t), c) for c, t in QH_COLS)
+    return sql[:m.start()] + table + sql[m.end():]

@@ -535,8 +535,76 @@ def map_duck_error(e):
 
 # ---------------------------------------------------------------- database and session
 
+class TableLocks:
+    """Snowflake's table locks for DML (research: Transactions > Resource locking): an INSERT,
+    UPDATE, DELETE, MERGE, COPY or TRUNCATE locks its table until its transaction ends (the
+    statement itself when it autocommits). Another transaction's DML on that table waits for the
+    lock, BLOCKED in QUERY_HISTORY, up to LOCK_TIMEOUT seconds (0 = no wait); at most 20 statements
+    wait for one lock, the next one fails at once (000625). Reads never wait. This replaces
+    DuckDB's optimistic "Transaction conflict" with Snowflake's queueing."""
+    WAITERS = 20
+
+    def __init__(self):
+        self.cv = threading.Condition()
+        self.holders = {}  # table key -> (session, statement id, transaction id)
+        self.waiting = {}  # table key -> number of statements waiting
+
+    def _refusal(self, key, holder, me, why):
+        name = ".".join(show_name(p) for p in key.split("\x00"))
+        return SqlError("000625", "57014",
+                        "Statement '%s' has locked table '%s' in transaction %s and this lock has not yet been "
+                        "released.\nYour statement '%s' was aborted because %s"
+                        % (holder[1], name, holder[2], me, why))
+
+    def acquire(self, key, sess, timeout, on_block=None):
+        with self.cv:
+            h = self.holders.get(key)
+            if h is None or h[0] is sess:
+                if h is None:
+                    self.holders[key] = (sess, sess.statement_id, sess.transaction_id())
+                return
+            if timeout <= 0:
+                raise self._refusal(key, h, sess.statement_id, "the lock could not be acquired at once "
+                                    "(LOCK_TIMEOUT = 0).")
+            if self.waiting.get(key, 0) >= self.WAITERS:
+                raise self._refusal(key, h, sess.statement_id, "the number of waiters for this lock "
+                                    "exceeds the %d statements limit." % self.WAITERS)
+            self.waiting[key] = self.waiting.get(key, 0) + 1
+            if on_block:
+                on_block(True)
+            deadline = time.time() + timeout
+            try:
+                while True:
+                    h = self.holders.get(key)
+                    if h is None:
+                        self.holders[key] = (sess, sess.statement_id, sess.transaction_id())
+                        return
+                    if sess.cancel_event.is_set():
+                        raise Canceled()
+                    left = deadline - time.time()
+                    if left <= 0:
+                        raise self._refusal(key, h, sess.statement_id, "it waited more than the lock "
+                                            "timeout of %s second(s) (LOCK_TIMEOUT)." % _num(timeout))
+                    self.cv.wait(min(left, 0.1))
+            finally:
+                self.waiting[key] -= 1
+                if on_block:
+                    on_block(False)
+
+    def release(self, sess):
+        with self.cv:
+            for k in [k for k, h in self.holders.items() if h[0] is sess]:
+                del self.holders[k]
+            self.cv.notify_all()
+
+
+def _num(v):
+    return int(v) if float(v) == int(v) else v
+
+
 class Database:
     def __init__(self, state_dir):
+        self.locks = TableLocks()
         self.dir = os.path.join(state_dir, "duck")
         os.makedirs(self.dir, exist_ok=True)
         self.con = duckdb.connect(os.path.join(self.dir, DEFAULT_CATALOG + ".duckdb"))
@@ -623,6 +691,10 @@ class Session:
         self.account = (body.get("_account") or "").upper()
         self.session_id = str(abs(hash((user, time.time()))) % 10 ** 12)
         self.in_txn = False
+        self.duck_txn = False  # the DuckDB transaction is begun by the first statement after BEGIN
+        self.txn_id = None
+        self.statement_id = None  # the query ID of the statement running now
+        self.on_block = None  # called with True/False while a statement waits for a table lock
         self.on_commit = []  # callables run when the open transaction commits
         self.database = None
         self.schema = None
@@ -666,6 +738,45 @@ class Session:
                 "CurrentWarehouse": self.warehouse, "CurrentVersion": "9.0.0-standin",
                 "CurrentRegion": "AWS_US_EAST_1", "CurrentSession": self.session_id}
 
+    def transaction_id(self):
+        if self.txn_id is None:
+            self.txn_id = time.time_ns()
+        return self.txn_id
+
+    def lock_timeout(self):
+        try:
+            return float(self.params.get("LOCK_TIMEOUT", 43200))
+        except (TypeError, ValueError):
+            return 43200.0
+
+    def lock_table(self, parts):
+        """Take the DML lock of a table (parts as written), held to the end of the transaction."""
+        key = "\x00".join(self.qualify(list(parts)))
+        self.db.locks.acquire(key, self, self.lock_timeout(), self.on_block)
+
+    def begin_duck(self):
+        """Open the DuckDB transaction of a BEGIN now, after any lock is held: its snapshot then
+        sees what the transaction it waited for committed (Snowflake reads committed data)."""
+        if self.in_txn and not self.duck_txn:
+            self.cur.execute("BEGIN TRANSACTION")
+            self.duck_txn = True
+
+    def end_statement(self):
+        """After each statement: an autocommitted statement's locks go."""
+        if not self.in_txn:
+            self.db.locks.release(self)
+            self.txn_id = None
+
+    def _end_txn(self, verb):
+        self.in_txn = False
+        try:
+            if self.duck_txn:
+                self.duck_txn = False
+                self.cur.execute(verb)
+        finally:
+            self.db.locks.release(self)
+            self.txn_id = None
+
     def after_commit(self, hook):
         """Run hook when the current work commits (now, outside a transaction)."""
         if self.in_txn:
@@ -676,8 +787,7 @@ class Session:
     def implicit_commit(self):
         """DDL commits an open transaction first, as in Snowflake."""
         if self.in_txn:
-            self.cur.execute("COMMIT")
-            self.in_txn = False
+            self._end_txn("COMMIT")
             hooks, self.on_commit = self.on_commit, []
             for h in hooks:
                 h()
@@ -686,11 +796,11 @@ class Session:
         if self.in_txn:
             # A transaction left open at the end of a request is rolled back (research §1.7).
             try:
-                self.cur.execute("ROLLBACK")
+                self._end_txn("ROLLBACK")
             except duckdb.Error:
                 pass
-            self.in_txn = False
             self.on_commit = []
+        self.db.locks.release(self)
         try:
             self.cur.close()
         except Exception:
@@ -705,15 +815,14 @@ class Session:
         w1 = words[1] if len(words) > 1 else ""
         if w0 in ("begin", "start") and (len(words) == 1 or w1 in ("transaction", "work", "name")):
             if not self.in_txn:
-                self.cur.execute("BEGIN TRANSACTION")
                 self.in_txn = True
+                self.transaction_id()
             return status_result("Statement executed successfully.")
         if w0 in ("commit", "rollback") and len(words) <= 2:
             if self.in_txn:
-                self.in_txn = False
                 hooks, self.on_commit = self.on_commit, []
                 try:
-                    self.cur.execute(w0.upper())
+                    self._end_txn(w0.upper())
                 except duckdb.Error as e:
                     raise map_duck_error(e)
                 if w0 == "commit":
@@ -768,6 +877,10 @@ class Session:
             return status_result("Drop statement executed successfully (object already dropped).")
         if isinstance(tree, DDL):
             self.implicit_commit()
+        target = dml_target(sql)
+        if target:
+            self.lock_table(target)
+        self.begin_duck()
         params = bindings or None
         try:
             if params:
@@ -821,6 +934,17 @@ class Session:
                     return
                 yield rows
         return Result(names, types, batches())
+
+
+DML_TARGET = re.compile(r'(?is)^\s*(?:insert\s+(?:overwrite\s+)?(?:all\s+)?into|update|delete\s+from|merge\s+into|'
+                        r'truncate\s+(?:table\s+)?(?:if\s+exists\s+)?|copy\s+into)\s*'
+                        r'((?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)(?:\.(?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)){0,2})')
+
+
+def dml_target(sql):
+    """The table a DML statement writes (its name parts), or None."""
+    m = DML_TARGET.match(strip_comments(sql))
+    return split_name(m.group(1)) if m else None
 
 
 # ---------------------------------------------------------------- bindings

@@ -46,7 +46,8 @@ class Injections:
 
     SPEC (command line): METHOD:PATHPREFIX:ACTION[:COUNT[:ARG]]
       ACTION 429 (ARG = Retry-After seconds, default 1), 500, 503, 504,
-             delay (ARG = seconds, then served normally), drop (ARG unused).
+             delay (ARG = seconds, then served normally), drop (ARG unused),
+             slow (ARG = seconds: each statement of the POSTed request sleeps that long first).
     JSON (POST /_stack/inject): {"method","path","action","count","retry_after","seconds"}
     """
 
@@ -70,19 +71,22 @@ class Injections:
 
     def add(self, rule):
         action = str(rule.get("action", "")).lower()
-        if action not in ("429", "500", "502", "503", "504", "delay", "drop"):
+        if action not in ("429", "500", "502", "503", "504", "delay", "drop", "slow"):
             raise ValueError("unknown action %r" % action)
         r = {"method": str(rule.get("method", "*")).upper(), "path": rule.get("path", "/"),
              "action": action, "count": int(rule.get("count", 1)),
              "retry_after": str(rule.get("retry_after", "1")),
-             "seconds": float(rule.get("seconds", rule.get("delay", 1.0)))}
+             "seconds": float(rule.get("seconds", rule.get("delay", 1.0))),
+             "match": str(rule.get("match", ""))}
         with self.lock:
             self.rules.append(r)
         return r
 
-    def take(self, method, path):
+    def take(self, method, path, body=b""):
         with self.lock:
             for r in self.rules:
+                if r.get("match") and r["match"].encode() not in body:
+                    continue
                 if r["count"] > 0 and r["method"] in ("*", method) and path.startswith(r["path"]):
                     r["count"] -= 1
                     if r["count"] == 0:
@@ -113,6 +117,10 @@ class Statement:
         self.cancel_event = threading.Event()
         self.session = None
         self.timeout = None
+        self.slow = 0  # injected: seconds each statement of the request sleeps first
+        self.blocked = False  # waiting for a table lock
+        self.ended = None
+        self.info = {}  # what QUERY_HISTORY shows: text, user, role, warehouse, database, schema, tag
         self.rdir = os.path.join(app.results_dir, handle)
 
     def status_url(self):
@@ -143,6 +151,7 @@ class Statement:
 
     def finish(self, status, error=None):
         self.status, self.error = status, error
+        self.ended = now_ms()
         self.save()
         self.done.set()
 
@@ -223,10 +232,13 @@ class App:
             self.request_counts[key] = self.request_counts.get(key, 0) + 1
 
     # -------------------------------------------------------- execution
-    def submit(self, user, body, request_id, nullable):
+    def submit(self, user, body, request_id, nullable, slow=0):
         handle = str(uuid.uuid4())
         st = Statement(self, handle, request_id)
         st.nullable = nullable
+        st.slow = slow
+        st.info = {"text": body.get("statement", ""), "user": user,
+                   "tag": str(self._params(body).get("QUERY_TAG", "") or "")}
         with self.lock:
             self.statements[handle] = st
             if request_id:
@@ -294,6 +306,9 @@ class App:
             if sess.warehouse and not self.objects.warehouse_exists(sess.warehouse):
                 sess.warehouse = None  # a named or default warehouse that does not exist: none current
             st.session = sess
+            st.info.update(self._where(sess))
+            if multi:
+                st.info["type"] = "MULTI_STATEMENT"
             if not multi:
                 kind = emulate.session_statement(stmts[0])
                 if kind:
@@ -307,6 +322,8 @@ class App:
             for i, sql in enumerate(stmts):
                 child = Statement(self, str(uuid.uuid4()), None, parent=st.handle)
                 child.nullable = st.nullable
+                child.slow = st.slow
+                child.info = {"text": sql, "user": user}
                 with self.lock:
                     self.statements[child.handle] = child
                 st.children.append(child.handle)
@@ -346,16 +363,40 @@ class App:
             if sess is not None:
                 sess.close()
 
+    @staticmethod
+    def _where(sess):
+        return {"role": sess.role, "warehouse": sess.warehouse, "database": sess.database,
+                "schema": sess.schema, "session": sess.session_id,
+                "tag": str(sess.params.get("QUERY_TAG", "") or "")}
+
     def _exec_one(self, st, sess, sql, bindings):
-        if st.cancel_event.is_set():
+        cancel = st.cancel_event if st.parent is None else self.statement(st.parent).cancel_event
+        if cancel.is_set():
+            raise engine.Canceled()
+        st.info.update(self._where(sess))
+        st.info.setdefault("type", emulate.query_type(sql))
+        if st.slow and cancel.wait(st.slow):  # injected: a slow statement
             raise engine.Canceled()
         if not sess.warehouse and emulate.needs_warehouse(sql):
             raise engine.SqlError("000606", "57P03", "No active warehouse selected in the current session.  "
                                   "Select an active warehouse with the 'use warehouse' command.")
-        res = emulate.handle(self, sess, sql, bindings)
-        if res is None:
-            res = sess.run_core(sql, bindings)
-        self._store(st, res, sess.params)
+        sess.statement_id = st.handle
+        sess.on_block = lambda b: setattr(st, "blocked", b)
+        try:
+            sql = emulate.query_history_sql(self, sess, sql)
+            res = emulate.handle(self, sess, sql, bindings)
+            if res is None:
+                res = sess.run_core(sql, bindings)
+            self._store(st, res, sess.params)
+        finally:
+            sess.on_block = None
+            sess.end_statement()
+
+    def history(self):
+        """Every statement this server has run, newest first (QUERY_HISTORY)."""
+        with self.lock:
+            sts = [s for s in self.statements.values() if s.info]
+        return sorted(sts, key=lambda s: s.created, reverse=True)
 
     def _store(self, st, res, params=None):
         params = params or {}
@@ -449,8 +490,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.admin(method, path, raw)
         app.count_request("%s %s" % (method, path if not path.startswith(STATEMENTS + "/")
                                      else STATEMENTS + "/{handle}" + ("/cancel" if path.endswith("/cancel") else "")))
-        inj = app.injections.take(method, path)
+        inj = app.injections.take(method, path, raw)
         drop_after = False
+        slow = 0
         if inj:
             a = inj["action"]
             if a == "429":
@@ -464,11 +506,13 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(inj["seconds"])
             if a == "drop":
                 drop_after = True
+            if a == "slow":
+                slow = inj["seconds"]
         try:
             if path == STATEMENTS:
                 if method != "POST":
                     return self.send_json(405, {"code": "391902", "message": "Method not allowed."})
-                return self.submit(query, raw, drop_after)
+                return self.submit(query, raw, drop_after, slow)
             if path.startswith(STATEMENTS + "/"):
                 rest = path[len(STATEMENTS) + 1:].split("/")
                 if len(rest) == 1 and rest[0]:
@@ -497,7 +541,7 @@ class Handler(BaseHTTPRequestHandler):
             return None
 
     # -------------------------------------------------------- SQL API
-    def submit(self, query, raw, drop_after):
+    def submit(self, query, raw, drop_after, inj_slow=0):
         app = self.app
         user = self.authenticate()
         if user is None:
@@ -535,6 +579,7 @@ class Handler(BaseHTTPRequestHandler):
         is_async = str(query.get("async", "false")).lower() == "true"
         retry = str(query.get("retry", "false")).lower() == "true"
         st = None
+        slow = inj_slow
         if request_id and retry:
             with app.lock:
                 h = app.by_request.get(request_id)
@@ -545,7 +590,7 @@ class Handler(BaseHTTPRequestHandler):
             timeout = body.get("timeout")
             if timeout == 0:
                 body["timeout"] = 604800
-            st = app.submit(user, body, request_id, nullable)
+            st = app.submit(user, body, request_id, nullable, slow)
         if drop_after:
             st.done.wait()
             return self.drop()

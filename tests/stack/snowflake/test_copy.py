@@ -95,6 +95,38 @@ def test_stage_and_grants(land):
     assert len(land("SHOW GRANTS TO ROLE loader").json["data"]) == 1
 
 
+def test_show_stages_scope(land, stack_s3):
+    """SHOW STAGES ... IN SCHEMA / IN DATABASE / IN ACCOUNT, and without IN the current schema:
+    a stage of another database is not listed where Snowflake would not list it."""
+    other = lambda text: c.run(stack_s3.base, stack_s3.jwt(), text, database="LAND2", schema="PUBLIC")
+    assert c.run(stack_s3.base, stack_s3.jwt(), "create or replace database LAND2").status == 200
+    r = other("CREATE OR REPLACE STAGE other_stg URL = 's3://landing/events/' STORAGE_INTEGRATION = s3_int")
+    assert r.status == 200, r.raw
+    names = lambda r: sorted(row[2] + "." + row[1] for row in r.json["data"])
+    assert names(land("SHOW STAGES")) == ["LAND.LAND_STG"]
+    assert names(land("SHOW STAGES IN SCHEMA LAND2.PUBLIC")) == ["LAND2.OTHER_STG"]
+    assert names(land("SHOW STAGES LIKE '%STG' IN DATABASE LAND")) == ["LAND.LAND_STG"]
+    assert names(land("SHOW STAGES IN ACCOUNT")) == ["LAND.LAND_STG", "LAND2.OTHER_STG"]
+    assert names(other("SHOW STAGES IN SCHEMA PUBLIC")) == ["LAND2.OTHER_STG"]
+    assert other("DROP STAGE other_stg").status == 200
+
+
+def test_list_stage(land):
+    """LIST @stage: the objects under the stage's URL, read through its integration, as Snowflake
+    lists them (full URL, size, md5, last_modified)."""
+    assert land("CREATE OR REPLACE STAGE list_stg URL = 's3://landing/events/' STORAGE_INTEGRATION = s3_int").status == 200
+    r = land("LIST @list_stg")
+    assert r.status == 200, r.raw
+    assert [t["name"] for t in r.json["resultSetMetaData"]["rowType"]] == ["name", "size", "md5", "last_modified"]
+    names = [row[0] for row in r.json["data"]]
+    assert "s3://landing/events/date=2025-11-01/run=1/part-00000.parquet" in names
+    assert all(n.startswith("s3://landing/events/") for n in names)
+    assert all(int(row[1]) > 0 and row[3].endswith(" GMT") for row in r.json["data"])
+    r = land("LIST @list_stg/date=2025-11-01/ PATTERN = '.*part-00000.*'")
+    assert [row[0] for row in r.json["data"]] == ["s3://landing/events/date=2025-11-01/run=1/part-00000.parquet"]
+    assert land("LIST @no_such_stage").status == 422
+
+
 def test_copy_transform(land):
     assert land("CREATE OR REPLACE TABLE events (id NUMBER(38,0), amount NUMBER(12,2), cust VARCHAR, "
                 "ts TIMESTAMP_NTZ, d DATE, src VARCHAR)").status == 200
