@@ -287,7 +287,7 @@ backfill: validate | runbook-config
 sync: | runbook-config
 	+@$(if $(wildcard $(HERE)bin/dbx-exec),PATH=$(call q,$(HERE)bin):"$$PATH") $(SHARE)/sync \
 		$(if $(findstring n,$(firstword -$(MAKEFLAGS))),-n) $(DBXOPT) -s $(call q,$(STATE)) -t $(call q,$(SOURCE_TABLE)) \
-		-c $(call q,$(DATE_COLUMN)) -m $(call q,$(abspath $(firstword $(MAKEFILE_LIST)))) $(DATES)
+		-c $(call q,$(DATE_COLUMN)) $(if $(TABLE),-l $(call q,$(TABLE))) -m $(call q,$(SELF)) $(DATES)
 
 # Forget a date's state, so that the next backfill exports it afresh (a new run directory).
 forget: | runbook-config
@@ -338,7 +338,7 @@ prune: | runbook-config
 
 else
 # Many tables: each table goal runs one sub-make per table (goal@table), side by side under -j.
-TABLE_GOALS = stage table export load validate backfill forget grant pipe prune cleanup
+TABLE_GOALS = stage table export load validate backfill forget grant pipe prune cleanup sync
 $(foreach g,$(TABLE_GOALS),$(eval $(g): $(addprefix $(g)@,$(TABLES))))
 TABLE_RUNS = $(foreach g,$(TABLE_GOALS),$(addprefix $(g)@,$(TABLES)))
 $(TABLE_RUNS): | runbook-config
