@@ -78,7 +78,7 @@ install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/share/dbx2sf/sql
 	install -m 644 Makefile share/config.mk share/*.jq $(DESTDIR)$(PREFIX)/share/dbx2sf/
 	install -m 755 share/dates share/config-check share/iam-apply share/s3-notify share/s3-delete \
-		share/prune-runs share/step share/status share/doctor $(DESTDIR)$(PREFIX)/share/dbx2sf/
+		share/prune-runs share/step share/status share/doctor share/sync $(DESTDIR)$(PREFIX)/share/dbx2sf/
 	install -m 644 share/sql/*.sql $(DESTDIR)$(PREFIX)/share/dbx2sf/sql/
 
 uninstall:
@@ -250,9 +250,12 @@ $(STATE)/%/load.jsonl: $(STATE)/%/files.jsonl | $(STATE)/table.done $(STATE)/sta
 # 7. Per date: profiles of source and target, compared with the footers. parity.jsonl exists
 #    only when every metric matched: it is the proof that the date is done.
 validate: $(foreach d,$(DATES),$(STATE)/$(d)/parity.jsonl) | runbook-config
+#    The source is read at the Delta version the date was exported from (export.json .version;
+#    none for a source that cannot time-travel), so that source, files and target are one snapshot.
 $(STATE)/%/source.jsonl: $(STATE)/%/files.jsonl
 	$(FRESH)
-	$(call TOOL,parity-check) -s spark -t $(call q,$(SOURCE_TABLE)) -p $(call q,$(DATE_COLUMN)) -d $(call q,$*) $< | \
+	v=$$(jq -r '.version // empty' $(@D)/export.json) && \
+	$(call TOOL,parity-check) -s spark -t $(call q,$(SOURCE_TABLE)) -p $(call q,$(DATE_COLUMN)) $${v:+-V "$$v"} -d $(call q,$*) $< | \
 		$(DBX) -f - $(WRITE)
 $(STATE)/%/target.jsonl: $(STATE)/%/load.jsonl
 	$(FRESH)
@@ -278,6 +281,13 @@ diff: | runbook-config
 # The parity of each date, one line each (a table's, with its name first).
 backfill: validate | runbook-config
 	@cat $(foreach d,$(DATES),$(STATE)/$(d)/parity.jsonl) | jq -r '[$(if $(TABLE),"$(TABLE)"$(comma)) .partition, .status] | @tsv'
+
+# Publish again exactly the published dates whose source changed (share/sync says how it finds
+# them, one line a date); never-published dates are left to backfill. make -n sync: the plan only.
+sync: | runbook-config
+	+@$(if $(wildcard $(HERE)bin/dbx-exec),PATH=$(call q,$(HERE)bin):"$$PATH") $(SHARE)/sync \
+		$(if $(findstring n,$(firstword -$(MAKEFLAGS))),-n) $(DBXOPT) -s $(call q,$(STATE)) -t $(call q,$(SOURCE_TABLE)) \
+		-c $(call q,$(DATE_COLUMN)) $(if $(TABLE),-l $(call q,$(TABLE))) -m $(call q,$(SELF)) $(DATES)
 
 # Forget a date's state, so that the next backfill exports it afresh (a new run directory).
 forget: | runbook-config
@@ -328,7 +338,7 @@ prune: | runbook-config
 
 else
 # Many tables: each table goal runs one sub-make per table (goal@table), side by side under -j.
-TABLE_GOALS = stage table export load validate backfill forget grant pipe prune cleanup
+TABLE_GOALS = stage table export load validate backfill forget grant pipe prune cleanup sync
 $(foreach g,$(TABLE_GOALS),$(eval $(g): $(addprefix $(g)@,$(TABLES))))
 TABLE_RUNS = $(foreach g,$(TABLE_GOALS),$(addprefix $(g)@,$(TABLES)))
 $(TABLE_RUNS): | runbook-config
@@ -366,7 +376,7 @@ demo: deps
 	$(SHARE)/demo
 
 .PHONY: runbook-config integration iam stage export table load validate diff backfill forget grant
-.PHONY: pipe cleanup prune demo status doctor table-facts
+.PHONY: pipe cleanup prune demo status doctor table-facts sync
 .SECONDARY:
 
 # Make's own echo of the runbook's commands, off unless V=1 (make -n still shows them): the

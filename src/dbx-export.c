@@ -14,6 +14,7 @@
 #include "databricks.h"
 #include "http.h"
 #include "jsonl.h"
+#include "profile.h"
 #include "sql.h"
 #include "util.h"
 
@@ -29,7 +30,10 @@ struct job {
 struct plan {
 	char *qtable, *qdate;		/* the table and the date column, quoted for Spark */
 	struct buf select;		/* the select list */
-	long long size, files;		/* DESCRIBE DETAIL: the table's bytes and files */
+	char *from;			/* what the export reads: the table VERSION AS OF the version */
+	char *version, *committed;	/* the Delta version read and its commit time (DESCRIBE
+					 * HISTORY); NULL when the source cannot time-travel */
+	long long size, files;		/* DESCRIBE DETAIL: the table's bytes and files, -1 unknown */
 	long long total, slice;		/* the table's rows, and the date's */
 	long long est, nfiles;		/* the date's estimated bytes, and the files to write */
 	char *runid, *location;		/* the fresh run= directory the files go to */
@@ -44,6 +48,14 @@ struct schema {
 	struct column *col;
 	size_t n;
 	int done;	/* past the column list (DESCRIBE's "# Partition Information" etc.) */
+	int detail;	/* in DESCRIBE TABLE EXTENDED's "# Detailed Table Information" */
+	char *type;	/* its Type: MANAGED, EXTERNAL, VIEW, MATERIALIZED_VIEW… */
+	char *provider;	/* its Provider: delta, parquet…; none for a view */
+};
+
+/* DESCRIBE HISTORY's newest row. */
+struct history {
+	char *version, *committed;
 };
 
 /* One row's two counts, read by name. */
@@ -157,6 +169,12 @@ on_column(json_t *columns, json_t *row, void *arg)
 
 	if (s->done || !name || !*name || *name == '#') {
 		s->done = 1;
+		if (name && strcmp(name, "# Detailed Table Information") == 0)
+			s->detail = 1;
+		else if (s->detail && name && strcmp(name, "Type") == 0 && !s->type)
+			s->type = estrdup(type ? type : "");
+		else if (s->detail && name && strcmp(name, "Provider") == 0 && !s->provider)
+			s->provider = estrdup(type ? type : "");
 		return;
 	}
 	s->col = erealloc(s->col, (s->n + 1) * sizeof *s->col);
@@ -193,14 +211,59 @@ select_item(struct buf *b, const struct column *c)
 	free(q);
 }
 
-/* The select list from DESCRIBE TABLE: the -l columns, or all of them; the date column must be
- * a DATE. */
+static void
+on_history(json_t *columns, json_t *row, void *arg)
+{
+	struct history *h = arg;
+	const char *v = dbx_row_get(columns, row, "version");
+	const char *ts = dbx_row_get(columns, row, "timestamp");
+	struct buf b = { 0 };
+
+	if (h->version)
+		return;
+	if (!v || !profile_version_valid(v))
+		die(EX_PROTOCOL, "DESCRIBE HISTORY version: malformed result: %s", v ? v : "no value");
+	if (!ts || dbx_value_json("TIMESTAMP", ts, &b) < 0 || b.len < 3)
+		die(EX_PROTOCOL, "DESCRIBE HISTORY timestamp: malformed result: %s", ts ? ts : "no value");
+	h->version = estrdup(v);
+	h->committed = estrndup(b.p + 1, b.len - 2);	/* the JSON string's text */
+	buf_free(&b);
+}
+
+/* The version to read: the table's newest (DESCRIBE HISTORY t LIMIT 1), when it is a Delta
+ * table; a view or another format cannot time-travel and is read as it is, with a warning. */
+static void
+plan_version(struct dbx *d, const struct job *j, struct plan *p, const struct schema *sch)
+{
+	struct history h = { 0 };
+	char *sql;
+
+	if (!sch->type || (strcasecmp(sch->type, "MANAGED") != 0 && strcasecmp(sch->type, "EXTERNAL") != 0)) {
+		warnmsg("%s: a %s, not a Delta table: exported as it is, not pinned to a version",
+		    j->table, sch->type && strstr(sch->type, "VIEW") ? "view" : "relation");
+	} else if (!sch->provider || strcasecmp(sch->provider, "delta") != 0) {
+		warnmsg("%s: a %s table, not Delta: exported as it is, not pinned to a version",
+		    j->table, sch->provider ? sch->provider : "non-Delta");
+	} else {
+		sql = esprintf("DESCRIBE HISTORY %s LIMIT 1", p->qtable);
+		query(d, sql, on_history, &h);
+		free(sql);
+		if (!h.version)
+			die(EX_PROTOCOL, "%s: DESCRIBE HISTORY returned no row", j->table);
+		p->version = h.version;
+		p->committed = h.committed;
+	}
+	p->from = p->version ? esprintf("%s VERSION AS OF %s", p->qtable, p->version) : estrdup(p->qtable);
+}
+
+/* The select list from DESCRIBE TABLE EXTENDED: the -l columns, or all of them; the date column
+ * must be a DATE. Then the version to read, which the table's Type and Provider decide. */
 static void
 plan_columns(struct dbx *d, const struct job *j, struct plan *p)
 {
 	struct schema sch = { 0 };
 	struct column *col;
-	char *sql = esprintf("DESCRIBE TABLE %s", p->qtable), *list, *tok, *save = NULL;
+	char *sql = esprintf("DESCRIBE TABLE EXTENDED %s", p->qtable), *list, *tok, *save = NULL;
 	size_t i;
 
 	query(d, sql, on_column, &sch);
@@ -227,6 +290,9 @@ plan_columns(struct dbx *d, const struct job *j, struct plan *p)
 	}
 	if (!p->select.len)
 		die(EX_PROTOCOL, "%s: DESCRIBE TABLE returned no columns", j->table);
+	plan_version(d, j, p, &sch);
+	free(sch.type);
+	free(sch.provider);
 	for (i = 0; i < sch.n; i++) {
 		free(sch.col[i].name);
 		free(sch.col[i].type);
@@ -244,23 +310,33 @@ plan_make(struct dbx *d, const struct job *j)
 
 	p.qtable = dbx_quote_table(j->table);
 	p.qdate = dbx_quote_ident(j->datecol);
-	sql = esprintf("DESCRIBE DETAIL %s", p.qtable);
-	query_counts(d, sql, j->table, "DESCRIBE DETAIL", "sizeInBytes", "numFiles", &p.size, &p.files);
-	free(sql);
 	plan_columns(d, j, &p);
+	/* DESCRIBE DETAIL has no VERSION AS OF: the size is the table's now, scaled by the rows
+	 * at the version read. A source without versions has no size here: one file. */
+	p.size = p.files = -1;
+	if (p.version) {
+		sql = esprintf("DESCRIBE DETAIL %s", p.qtable);
+		query_counts(d, sql, j->table, "DESCRIBE DETAIL", "sizeInBytes", "numFiles", &p.size, &p.files);
+		free(sql);
+	}
 	sql = esprintf("SELECT count(*) AS total_rows, count_if(%s = DATE'%s') AS slice_rows FROM %s",
-	    p.qdate, j->date, p.qtable);
+	    p.qdate, j->date, p.from);
 	query_counts(d, sql, j->table, "row count", "total_rows", "slice_rows", &p.total, &p.slice);
 	free(sql);
 
-	p.est = dbx_slice_bytes(p.size, p.slice, p.total);
-	p.nfiles = dbx_file_count(p.est, j->target);
+	p.est = p.size < 0 ? -1 : dbx_slice_bytes(p.size, p.slice, p.total);
+	p.nfiles = p.est < 0 ? 1 : dbx_file_count(p.est, j->target);
 	p.runid = run_id();
 	base = estrndup(j->url, strlen(j->url) - (j->url[strlen(j->url) - 1] == '/'));
 	p.location = esprintf("%s/%s/date=%s/run=%s/", base, j->dataset, j->date, p.runid);
 	free(base);
-	progress("%s: %lld bytes in %lld files, %lld of %lld rows on %s: about %lld bytes, %lld files",
-	    j->table, p.size, p.files, p.slice, p.total, j->date, p.est, p.nfiles);
+	if (p.size < 0)
+		progress("%s: size unknown, %lld of %lld rows on %s: %lld file", j->table, p.slice,
+		    p.total, j->date, p.nfiles);
+	else
+		progress("%s v%s: %lld bytes in %lld files, %lld of %lld rows on %s: about %lld bytes, "
+		    "%lld files", j->table, p.version, p.size, p.files, p.slice, p.total, j->date, p.est,
+		    p.nfiles);
 	return p;
 }
 
@@ -269,6 +345,9 @@ plan_free(struct plan *p)
 {
 	free(p->qtable);
 	free(p->qdate);
+	free(p->from);
+	free(p->version);
+	free(p->committed);
 	buf_free(&p->select);
 	free(p->runid);
 	free(p->location);
@@ -283,7 +362,7 @@ export(struct dbx *d, const struct job *j, const struct plan *p, int dry)
 	 * dbx_valid_s3url, so it holds no quote or backslash. */
 	char *sql = esprintf("INSERT OVERWRITE DIRECTORY '%s' USING PARQUET OPTIONS ('compression' 'snappy') "
 	    "SELECT /*+ REPARTITION(%lld) */ %s FROM %s WHERE %s = DATE'%s'",
-	    p->location, p->nfiles, p->select.p, p->qtable, p->qdate, j->date);
+	    p->location, p->nfiles, p->select.p, p->from, p->qdate, j->date);
 
 	if (dry)
 		puts(sql);
@@ -303,13 +382,18 @@ report(const struct job *j, const struct plan *p, json_t *resp)
 	json_object_set_new(out, "statement_id", json_incref(json_object_get(resp, "statement_id")));
 	json_object_set_new(out, "state", json_string(st));
 	json_object_set_new(out, "location", json_string(p->location));
-	json_object_set_new(out, "estimated_bytes", jsonl_int(p->est));
+	json_object_set_new(out, "estimated_bytes", p->est < 0 ? json_null() : jsonl_int(p->est));
 	json_object_set_new(out, "files", jsonl_int(p->nfiles));
 	json_object_set_new(out, "rows", jsonl_int(p->slice));
 	json_object_set_new(out, "run", json_string(p->runid));
 	json_object_set_new(out, "date", json_string(j->date));
 	json_object_set_new(out, "table", json_string(j->table));
 	json_object_set_new(out, "dataset", json_string(j->dataset));
+	/* Versions are longs: a number up to 2^53, beyond it a string (jq 1.6). */
+	json_object_set_new(out, "version", !p->version ? json_null() :
+	    jsonl_text_exact(p->version, strlen(p->version)) ? json_integer(strtoll(p->version, NULL, 10)) :
+	    json_string(p->version));
+	json_object_set_new(out, "commit_timestamp", p->committed ? json_string(p->committed) : json_null());
 	jsonl_print(out);
 	json_decref(out);
 }

@@ -16,7 +16,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: parity-check [-v] [-p key] source target [files] | "
-	    "-s spark|snowflake -t table -p column [-d date]... [files]\n");
+	    "-s spark|snowflake -t table -p column [-V version] [-d date]... [files]\n");
 	exit(EX_USAGE);
 }
 
@@ -43,10 +43,10 @@ close_input(FILE *f, const char *name)
 }
 
 static int
-print_sql(enum sql_dialect d, const char *table, const char *part_col, char **dates, size_t ndates,
-    const char *path)
+print_sql(enum sql_dialect d, const char *table, const char *version, const char *part_col,
+    char **dates, size_t ndates, const char *path)
 {
-	struct profile p = { 0 };
+	struct profile p = { .version = version };
 	const char *name;
 	char err[1024], *where, *sql;
 	size_t lineno = 0, nfiles = 0;
@@ -162,6 +162,22 @@ add_keys(const char ***keys, size_t *n, json_t *o)
 	}
 }
 
+/* The Delta version a source profile read (parity-check -V): taken out of the metrics and
+ * said in the output line, as a number (a string beyond 2^53). */
+static void
+source_version(json_t *s, json_t *out, const char *spath, const char *part)
+{
+	json_t *v = json_object_get(s, "version");
+	const char *text = json_string_value(v);
+
+	if (!v)
+		return;
+	if (!text || !profile_version_valid(text))
+		die(EX_DATAERR, "%s: partition %s: \"version\": not a Delta version", spath, part);
+	json_object_set_new(out, "version", jsonl_int(strtoll(text, NULL, 10)));
+	json_object_del(s, "version");
+}
+
 static int
 compare(const char *spath, const char *tpath, const char *fpath, const char *key)
 {
@@ -188,6 +204,8 @@ compare(const char *spath, const char *tpath, const char *fpath, const char *key
 		t = json_object_get(tgt, keys[i]);
 		fr = files ? json_object_get(files, keys[i]) : NULL;
 		out = json_pack("{s:s}", "partition", keys[i]);
+		if (s)
+			source_version(s, out, spath, keys[i]);
 		if (!s || !t || (files && !fr)) {
 			missing = json_array();
 			if (!s)
@@ -231,14 +249,14 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *dialect = NULL, *table = NULL, *part = NULL;
+	const char *dialect = NULL, *table = NULL, *part = NULL, *version = NULL;
 	char **dates = NULL;
 	size_t ndates = 0;
 	enum sql_dialect d = SQL_SPARK;
 	int c, rc;
 
 	setprogname(argv[0]);
-	while ((c = getopt_long(argc, argv, "d:hp:s:t:v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:hp:s:t:vV:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!sql_date_valid(optarg))
@@ -258,6 +276,11 @@ main(int argc, char *argv[])
 		case 'v':
 			verbose = 1;
 			break;
+		case 'V':
+			if (!profile_version_valid(optarg))
+				die(EX_USAGE, "-V %s: not a Delta version (0 to 2^63-1)", optarg);
+			version = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -276,11 +299,13 @@ main(int argc, char *argv[])
 			usage();
 		if (!sql_name_valid(table, d))
 			die(EX_USAGE, "-t %s: not a table name (db.schema.table, plain identifiers)", table);
-		rc = print_sql(d, table, part, dates, ndates, argc ? argv[0] : NULL);
+		if (version && d != SQL_SPARK)
+			die(EX_USAGE, "-V %s: a Delta version, for --sql spark only", version);
+		rc = print_sql(d, table, version, part, dates, ndates, argc ? argv[0] : NULL);
 		stdout_close();
 		return rc;
 	}
-	if (table || ndates || argc < 2 || argc > 3)
+	if (table || version || ndates || argc < 2 || argc > 3)
 		usage();
 	if (strcmp(argv[0], "-") == 0 && strcmp(argv[1], "-") == 0)
 		die(EX_USAGE, "source and target cannot both be standard input");

@@ -503,6 +503,17 @@ out:
 	buf_free(&q), buf_free(&e), buf_free(&x), buf_free(&m);
 }
 
+int
+profile_version_valid(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	/* Digits, no leading zero, at most LLONG_MAX (19 digits, compared as text). */
+	if (!n || s[n] || (n > 1 && s[0] == '0') || n > 19)
+		return 0;
+	return n < 19 || strcmp(s, "9223372036854775807") <= 0;
+}
+
 char *
 profile_sql(const struct profile *p, enum sql_dialect d, const char *table, const char *part_col,
     char *const *dates, size_t ndates, char *err, size_t errlen)
@@ -527,6 +538,14 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
 			errf(err, errlen, "%s: not a date (YYYY-MM-DD)", dates[i]);
 			return NULL;
 		}
+	if (p->version && d != SQL_SPARK) {
+		errf(err, errlen, "VERSION AS OF %s: a Delta version, for Spark only", p->version);
+		return NULL;
+	}
+	if (p->version && !profile_version_valid(p->version)) {
+		errf(err, errlen, "%s: not a Delta version (0 to 2^63-1)", p->version);
+		return NULL;
+	}
 
 	/* Outer query: one row per partition, every metric already text. With dates, the
 	 * partitions come from the dates asked, so that a date without rows has its row too:
@@ -546,6 +565,11 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
 	buf_reset(&q);
 	as_text(&q, e.p, d);
 	metric(&b, q.p, NULL, "checksum", d);
+	if (p->version) {
+		buf_reset(&e);
+		buf_printf(&e, "'%s'", p->version);
+		metric(&b, e.p, NULL, "version", d);
+	}
 	for (i = 0; i < p->ncols; i++)
 		col_metrics(&b, &p->cols[i], d);
 
@@ -580,6 +604,8 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
 	ident(&b, MD5_ALIAS, d);
 	buf_addstr(&b, "\n\tFROM ");
 	sql_quote_name(&b, table, d);
+	if (p->version)
+		buf_printf(&b, " VERSION AS OF %s", p->version);
 	if (ndates) {
 		buf_printf(&b, "\n\tWHERE %s IN (", q.p);
 		for (i = 0; i < ndates; i++)

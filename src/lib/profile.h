@@ -39,6 +39,8 @@ struct profile {
 	struct profile_col *cols;
 	size_t ncols;
 	char *first;		/* where the first schema came from ("files.jsonl:1 s3://…") */
+	const char *version;	/* Spark: the Delta version to read (VERSION AS OF, digits), or
+				 * NULL for the table as it is; borrowed, set before profile_sql */
 };
 
 /* Adds one s3-ls-parquet line's schema[]: the first sets the columns, later ones must agree
@@ -49,9 +51,13 @@ int profile_add_schema(struct profile *, const json_t *line, const char *where, 
 
 /* The profile query for table (a dotted plain name) grouped by part_col, limited to the
  * ndates dates given (all partitions when ndates is 0). With dates, every date given has its
- * row, an empty one too (rows 0). NULL with err set. */
+ * row, an empty one too (rows 0). With p->version (Spark only), the table is read VERSION AS
+ * OF it and every row carries it as "version". NULL with err set. */
 char *profile_sql(const struct profile *, enum sql_dialect, const char *table,
     const char *part_col, char *const *dates, size_t ndates, char *err, size_t errlen);
+
+/* 1 if s is a Delta table version as text: digits without a leading zero, 0 to 2^63-1. */
+int profile_version_valid(const char *s);
 
 void profile_free(struct profile *);
 

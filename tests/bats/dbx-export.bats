@@ -115,7 +115,7 @@ stat_of() { curl -sf "$DBX_URL/_stack/stats" | jq "$1 // 0"; }
 	run_split dbx-export -n -s $TARGET -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/exports"
 	[ "$status" -eq 0 ]
 	files=$(jq .files "$E1")
-	[[ $output =~ ^INSERT\ OVERWRITE\ DIRECTORY\ \'s3://$BUCKET/exports/$DS/date=$DATE/run=[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}/\'\ USING\ PARQUET\ .*SELECT\ /\*\+\ REPARTITION\($files\)\ \*/\ .*CAST\(\`pickup_ts\`\ AS\ TIMESTAMP_NTZ\)\ AS\ \`pickup_ts\`.*\ FROM\ \`main\`.\`default\`.\`$DS\`\ WHERE\ \`trip_date\`\ =\ DATE\'$DATE\'$ ]]
+	[[ $output =~ ^INSERT\ OVERWRITE\ DIRECTORY\ \'s3://$BUCKET/exports/$DS/date=$DATE/run=[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}/\'\ USING\ PARQUET\ .*SELECT\ /\*\+\ REPARTITION\($files\)\ \*/\ .*CAST\(\`pickup_ts\`\ AS\ TIMESTAMP_NTZ\)\ AS\ \`pickup_ts\`.*\ FROM\ \`main\`.\`default\`.\`$DS\`\ VERSION\ AS\ OF\ [0-9]+\ WHERE\ \`trip_date\`\ =\ DATE\'$DATE\'$ ]]
 	[ "$(stat_of .exports)" -eq "$before" ]
 }
 

@@ -196,6 +196,22 @@ test_sql(void)
 	    "bad table refused: %s", err);
 	T_CHECK(!profile_sql(&p, SQL_SPARK, "t", "d", bad, 1, err, sizeof err) && has(err, "2025-02-30"),
 	    "bad date refused: %s", err);
+
+	/* Pinned: the snapshot read, and said in every row. */
+	p.version = "431";
+	spark = profile_sql(&p, SQL_SPARK, "main.sales.trips", "trip_date", dates, 1, err, sizeof err);
+	T_CHECK(spark && has(spark, "FROM main.sales.trips VERSION AS OF 431\n\tWHERE") &&
+	    has(spark, "'431' AS `version`"), "VERSION AS OF: %s", spark ? spark : err);
+	free(spark);
+	T_CHECK(!profile_sql(&p, SQL_SNOWFLAKE, "T", "d", NULL, 0, err, sizeof err) && has(err, "Spark only"),
+	    "no version on snowflake: %s", err);
+	p.version = "0412";
+	T_CHECK(!profile_sql(&p, SQL_SPARK, "t", "d", NULL, 0, err, sizeof err) && has(err, "not a Delta version"),
+	    "leading zero refused: %s", err);
+	p.version = NULL;
+	T_CHECK(profile_version_valid("0") && profile_version_valid("9223372036854775807") &&
+	    !profile_version_valid("9223372036854775808") && !profile_version_valid("") &&
+	    !profile_version_valid("1 OR 1") && !profile_version_valid("-1"), "version text");
 	profile_free(&p);
 
 	/* Only columns without a common text form: the checksum still has its second argument. */

@@ -95,16 +95,25 @@ def _rewrite_catalog_in_code(code, aliases):
     return pat.sub("spark_catalog", code)
 
 
+# table_changes('cat.schema.table', v): Databricks takes the table's name as a string literal.
+_TABLE_CHANGES = re.compile(r"\btable_changes\s*\(\s*$", re.I)
+
+
 def rewrite_catalogs(sql, aliases=DEFAULT_CATALOG_ALIASES):
     """Map `alias.schema.table` onto `spark_catalog.schema.table` outside literals and comments.
 
     Backquoted identifiers are scanned too (`main`.`s`.`t`); string literals and comments
-    are left untouched.
+    are left untouched, except the first argument of table_changes('cat.schema.table', …),
+    which names a table.
     """
     out, pos = [], 0
     for m in _QUOTED.finditer(sql):
-        out.append(_rewrite_catalog_in_code(sql[pos:m.start()], aliases))
-        out.append(m.group(0))
+        code = _rewrite_catalog_in_code(sql[pos:m.start()], aliases)
+        out.append(code)
+        lit = m.group(0)
+        if lit[0] in "'\"" and _TABLE_CHANGES.search(code):
+            lit = lit[0] + _rewrite_catalog_in_code(lit[1:-1], aliases) + lit[-1]
+        out.append(lit)
         pos = m.end()
     out.append(_rewrite_catalog_in_code(sql[pos:], aliases))
     return "".join(out)
