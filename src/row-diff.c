@@ -424,7 +424,7 @@ receive(enum side w, json_t *rows)
 			workers_fail(w);
 		if (len == 1 && line[0] == '\n')
 			break;
-		if (!(v = json_loadb(line, (size_t)len, 0, &e)) || !json_is_object(v))
+		if (!(v = json_loadb(line, (size_t)len, JSON_ALLOW_NUL, &e)) || !json_is_object(v))
 			die(EX_SOFTWARE, "%s worker: not a JSON object: %s", side_name[w], e.text);
 		/* The text as the client wrote it: jansson would print floats with 17 digits. */
 		json_object_set_new(v, LINE, json_stringn(line, (size_t)len));

@@ -74,6 +74,7 @@ int dbx_result_foreach(struct dbx *, json_t *resp, dbx_row_fn, void *arg, char *
 /* Typed JSON for one JSON_ARRAY value of the given type_name, appended to out. Returns 0, or -1
  * when text is not a valid value of that type (a malformed response). */
 int dbx_value_json(const char *type_name, const char *text, struct buf *out);
+int dbx_value_json_n(const char *type_name, const char *text, size_t len, struct buf *out);
 
 /* One row as a JSON object keyed by column name, in column order, plus "\n". Returns 0 or -1 as
  * dbx_value_json, with the offending column's name in *badcol. */

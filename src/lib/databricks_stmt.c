@@ -83,7 +83,7 @@ body_json(const struct http_resp *r, json_type want, const char *what, json_t **
     size_t errlen)
 {
 	json_error_t je;
-	json_t *j = json_loadb(r->body.p ? r->body.p : "", r->body.len, 0, &je);
+	json_t *j = json_loadb(r->body.p ? r->body.p : "", r->body.len, JSON_ALLOW_NUL, &je);
 
 	if (j && json_typeof(j) == want) {
 		*out = j;

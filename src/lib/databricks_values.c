@@ -93,16 +93,6 @@ double_json(const char *s, struct buf *out)
 	return 0;
 }
 
-static int
-decimal_ok(const char *s)
-{
-	const char *p = s;
-
-	if (*p == '-' || *p == '+')
-		p++;
-	return digits(&p) && fraction(&p) && *p == '\0';
-}
-
 /* Nested integers beyond 2^53 become strings, as top-level ones do. */
 static json_t *
 big_ints_to_strings(json_t *v, int *changed)
@@ -156,21 +146,40 @@ complex_json(const char *s, struct buf *out)
 int
 dbx_value_json(const char *type, const char *s, struct buf *out)
 {
+	return dbx_value_json_n(type, s, s ? strlen(s) : 0, out);
+}
+
+/* As dbx_value_json, with the text's length: a STRING may hold U+0000. */
+int
+dbx_value_json_n(const char *type, const char *s, size_t n, struct buf *out)
+{
 	if (!s || (type && strcmp(type, "NULL") == 0)) {
 		buf_addstr(out, "null");
 		return 0;
 	}
 	if (!type)
 		type = "STRING";
+	if (!strcmp(type, "STRING") || !strcmp(type, "CHAR") || !strcmp(type, "VARCHAR") ||
+	    !strcmp(type, "BINARY")) {
+		jsonl_str_append(out, s, n);
+		return 0;
+	}
+	if (memchr(s, '\0', n))
+		return -1;	/* no other type's text holds a NUL */
 	if (!strcmp(type, "BYTE") || !strcmp(type, "SHORT") || !strcmp(type, "INT") ||
 	    !strcmp(type, "LONG"))
 		return integer_json(s, out);
 	if (!strcmp(type, "DOUBLE") || !strcmp(type, "FLOAT"))
 		return double_json(s, out);
 	if (!strcmp(type, "DECIMAL")) {
-		if (!decimal_ok(s))
+		/* Spark's BigDecimal text may have an exponent (1E-10, 0E-10): printed plain, the
+		 * scale kept, as toPlainString does. */
+		char *t = decimal_plain_dup(s);
+
+		if (!t)
 			return -1;
-		jsonl_str_append(out, s, strlen(s));
+		jsonl_str_append(out, t, strlen(t));
+		free(t);
 		return 0;
 	}
 	if (!strcmp(type, "BOOLEAN")) {
@@ -203,15 +212,24 @@ dbx_value_json(const char *type, const char *s, struct buf *out)
 	return 0;
 }
 
-/* The text of a data_array value; the API sends strings, other JSON is taken by its text. */
+/* The text of a data_array value and its length; the API sends strings (which may hold
+ * U+0000), other JSON is taken by its text. */
 static char *
-value_text(json_t *v)
+value_text(json_t *v, size_t *n)
 {
+	char *t;
+
 	if (json_is_null(v) || !v)
 		return NULL;
-	if (json_is_string(v))
-		return estrdup(json_string_value(v));
-	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (json_is_string(v)) {
+		*n = json_string_length(v);
+		t = emalloc(*n + 1);
+		memcpy(t, json_string_value(v), *n + 1);
+		return t;
+	}
+	t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	*n = strlen(t);
+	return t;
 }
 
 int
@@ -223,7 +241,8 @@ dbx_row_json(json_t *columns, json_t *row, struct buf *out, const char **badcol)
 	buf_add(out, "{", 1);
 	json_array_foreach(columns, i, c) {
 		const char *name = json_string_value(json_object_get(c, "name"));
-		char *t = value_text(json_array_get(row, i));
+		size_t n = 0;
+		char *t = value_text(json_array_get(row, i), &n);
 		int rc;
 
 		if (i)
@@ -232,7 +251,7 @@ dbx_row_json(json_t *columns, json_t *row, struct buf *out, const char **badcol)
 			name = "";
 		jsonl_str_append(out, name, strlen(name));
 		buf_add(out, ":", 1);
-		rc = dbx_value_json(json_string_value(json_object_get(c, "type_name")), t, out);
+		rc = dbx_value_json_n(json_string_value(json_object_get(c, "type_name")), t, n, out);
 		free(t);
 		if (rc) {
 			*badcol = name ? name : "";

@@ -41,7 +41,7 @@ jsonl_read(FILE *f, const char *name, size_t *lineno)
 		if (strspn(line, " \t\r\n") != (size_t)n)
 			break;
 	}
-	v = json_loadb(line, (size_t)n, 0, &e);
+	v = json_loadb(line, (size_t)n, JSON_ALLOW_NUL, &e);
 	free(line);
 	if (!v)
 		die(EX_DATAERR, "%s:%zu: not JSON: %s", name, *lineno, e.text);

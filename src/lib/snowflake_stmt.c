@@ -150,7 +150,7 @@ judge(struct sf_session *s, struct http_resp *r, json_t **out, struct buf *data,
 		memmove(r->body.p + off + 2, r->body.p + off + n, r->body.len - off - n + 1);
 		r->body.len -= n - 2;
 	}
-	j = r->body.len ? json_loadb(r->body.p, r->body.len, 0, &e) : NULL;
+	j = r->body.len ? json_loadb(r->body.p, r->body.len, JSON_ALLOW_NUL, &e) : NULL;
 	code = json_string_value(json_object_get(j, "code"));
 	msg = json_string_value(json_object_get(j, "message"));
 	state = json_string_value(json_object_get(j, "sqlState"));

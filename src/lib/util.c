@@ -1,4 +1,5 @@
 /* util.c: diagnostics, allocation, buffers. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -350,4 +351,81 @@ int
 stop_status(int rc)
 {
 	return rc == STOP_INTERRUPTED ? 128 + (int)stop_requested : rc;
+}
+
+/* ---- decimal text ---- */
+
+/* The plain text of a decimal literal [+-]digits[.digits][(e|E)[+-]digits], as BigDecimal's
+ * toPlainString gives it: no exponent, the scale kept (1E-10 -> 0.0000000001, 0E-10 ->
+ * 0.0000000000, 1.5E+3 -> 1500), no '+'. NULL when s is not such a literal or its exponent
+ * would make more than 4096 digits. The caller frees the result. */
+char *
+decimal_plain_dup(const char *s)
+{
+	const char *p = s, *ip, *fp = NULL;
+	size_t ni = 0, nf = 0, i;
+	long e = 0;
+	int neg = 0, eneg = 0;
+	struct buf b = {0};
+
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	for (ip = p; isdigit((unsigned char)*p); p++)
+		ni++;
+	if (*p == '.') {
+		fp = ++p;
+		for (; isdigit((unsigned char)*p); p++)
+			nf++;
+	}
+	if (ni + nf == 0 || (fp && nf == 0 && ni == 0))
+		return NULL;
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '-' || *p == '+')
+			eneg = *p++ == '-';
+		if (!isdigit((unsigned char)*p))
+			return NULL;
+		for (; isdigit((unsigned char)*p); p++)
+			if ((e = e * 10 + (*p - '0')) > 4096)
+				return NULL;
+		if (eneg)
+			e = -e;
+	}
+	if (*p)
+		return NULL;
+	/* The digits d (integer then fraction) times 10^(e - nf). */
+	{
+		long scale = (long)nf - e;	/* digits after the point */
+		char *d = emalloc(ni + nf + 1);
+		size_t n = ni + nf, lead;
+
+		memcpy(d, ip, ni);
+		if (nf)
+			memcpy(d + ni, fp, nf);
+		d[n] = '\0';
+		if (neg && strspn(d, "0") < n)	/* no negative zero, as BigDecimal */
+			buf_add(&b, "-", 1);
+		if (scale <= 0) {
+			for (lead = 0; lead + 1 < n && d[lead] == '0'; lead++)
+				;
+			buf_addstr(&b, d + lead);
+			for (i = 0; i < (size_t)-scale; i++)
+				buf_add(&b, "0", 1);
+		} else if ((size_t)scale >= n) {
+			buf_add(&b, "0.", 2);
+			for (i = 0; i < (size_t)scale - n; i++)
+				buf_add(&b, "0", 1);
+			buf_addstr(&b, d);
+		} else {
+			size_t ip_len = n - (size_t)scale;
+
+			for (lead = 0; lead + 1 < ip_len && d[lead] == '0'; lead++)
+				;
+			buf_add(&b, d + lead, ip_len - lead);
+			buf_add(&b, ".", 1);
+			buf_addstr(&b, d + ip_len);
+		}
+		free(d);
+	}
+	return b.p;
 }

@@ -57,6 +57,7 @@ char *slurp(const char *path, size_t *len);
 /* Percent-encoding as RFC 3986 (and SigV4) wants it: A-Z a-z 0-9 - _ . ~ kept, every other
  * byte %XX in upper-case hex; '/' kept unless encode_slash. Malloc'd. */
 char *urlencode(const char *s, int encode_slash);
+char *decimal_plain_dup(const char *s);
 
 /* A growable byte buffer; p is always NUL-terminated so text can be used as a string. */
 struct buf {

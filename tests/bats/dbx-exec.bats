@@ -55,6 +55,14 @@ stat_of() { curl -sf "$DBX_URL/_stack/stats" | jq "$1 // 0"; }
 	[ "$(jq -r .dec <<<"$output")" = 12345678901234567.89 ]
 }
 
+@test "U+0000 in a string, and decimals whose text has an exponent, come out exactly (issue 10)" {
+	run_split dbx-exec "SELECT concat('a', char(0), 'b') AS s, CAST('0.0000000001' AS DECIMAL(38,10)) AS tiny,
+		CAST(0 AS DECIMAL(38,10)) AS zero, CAST('-1E+5' AS DECIMAL(20,0)) AS neg"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"s":"a\u0000b","tiny":"0.0000000001","zero":"0.0000000000","neg":"-100000"}' ]
+	[ "$(jq -r .s <<<"$output" | od -An -c | tr -s ' ')" = " a \0 b \n" ]
+}
+
 @test "a result of several chunks is streamed whole and in order" {
 	before=$(stat_of '.requests["GET /api/2.0/sql/statements/{id}/result/chunks/{n}"]')
 	run_split dbx-exec 'SELECT id, id * 2 AS twice FROM range(25000)'

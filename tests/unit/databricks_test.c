@@ -35,11 +35,24 @@ test_values(void)
 	T_STREQ(val("INT", ""), "ERR");
 	T_STREQ(val("DECIMAL", "12345678901234567890.123456789"), "\"12345678901234567890.123456789\"");
 	T_STREQ(val("DECIMAL", "-0.10"), "\"-0.10\"");
-	T_STREQ(val("DECIMAL", "1e5"), "ERR");
-	T_STREQ(val("DECIMAL", "1."), "ERR");
-	T_STREQ(val("DECIMAL", ".5"), "ERR");
+	/* Every decimal text BigDecimal takes, printed plain with its scale (issue 10). */
+	T_STREQ(val("DECIMAL", "1e5"), "\"100000\"");
+	T_STREQ(val("DECIMAL", "1E-10"), "\"0.0000000001\"");
+	T_STREQ(val("DECIMAL", "0E-10"), "\"0.0000000000\"");
+	T_STREQ(val("DECIMAL", "-1.23E-2"), "\"-0.0123\"");
+	T_STREQ(val("DECIMAL", "1.5E+3"), "\"1500\"");
+	T_STREQ(val("DECIMAL", "9.9999999999999999999999999999E+27"), "\"9999999999999999999999999999.9\"");
+	T_STREQ(val("DECIMAL", "1."), "\"1\"");
+	T_STREQ(val("DECIMAL", ".5"), "\"0.5\"");
+	T_STREQ(val("DECIMAL", "-0.00"), "\"0.00\"");
+	T_STREQ(val("DECIMAL", "+2.50"), "\"2.50\"");
 	T_STREQ(val("DECIMAL", "-"), "ERR");
-	T_STREQ(val("DECIMAL", "+2.50"), "\"+2.50\"");
+	T_STREQ(val("DECIMAL", "."), "ERR");
+	T_STREQ(val("DECIMAL", "1e"), "ERR");
+	T_STREQ(val("DECIMAL", "1e+"), "ERR");
+	T_STREQ(val("DECIMAL", "1e99999"), "ERR");
+	T_STREQ(val("DECIMAL", "1.2.3"), "ERR");
+	T_STREQ(val("DECIMAL", "NaN"), "ERR");
 	T_STREQ(val("DOUBLE", "0.1"), "0.1");
 	T_STREQ(val("DOUBLE", "1.0E10"), "1.0E10");
 	T_STREQ(val("DOUBLE", "-2.5E-7"), "-2.5E-7");
@@ -90,6 +103,15 @@ test_rows(void)
 	T_STREQ(badcol, "ok");
 	T_STREQ(dbx_row_get(cols, row, "amt"), "2.50");
 	T_CHECK(dbx_row_get(cols, row, "z") == NULL, "null value");
+	{
+		/* U+0000 inside a string goes out escaped, the rest of the string kept (issue 10). */
+		json_t *nul = json_loads("[\"1\",\"1E-10\",\"false\",\"a\\u0000b\"]", JSON_ALLOW_NUL, NULL);
+
+		buf_reset(&b);
+		T_CHECK(nul && dbx_row_json(cols, nul, &b, &badcol) == 0, "a NUL in a string converts");
+		T_STREQ(b.p, "{\"id\":1,\"amt\":\"0.0000000001\",\"ok\":false,\"z\":\"a\\u0000b\"}\n");
+		json_decref(nul);
+	}
 	T_CHECK(dbx_row_get(cols, row, "nope") == NULL, "no such column");
 	buf_free(&b);
 	json_decref(cols);

@@ -44,6 +44,45 @@ sizes(void)
 	T_CHECK(esize_parse("128M", "-s") == 128LL << 20, "esize_parse");
 }
 
+/* decimal_plain_dup's answer, or "NULL". */
+static void
+plain(const char *in, const char *want)
+{
+	char *got = decimal_plain_dup(in);
+
+	T_STREQ(got ? got : "NULL", want);
+	free(got);
+}
+
+static void
+test_decimal_plain(void)
+{
+	plain("0", "0");
+	plain("007.50", "7.50");
+	plain("-0.10", "-0.10");
+	plain("1E-10", "0.0000000001");
+	plain("0E-10", "0.0000000000");
+	plain("-0E-3", "0.000");
+	plain("1.5e+3", "1500");
+	plain("12.345E1", "123.45");
+	plain("12.345E-1", "1.2345");
+	plain("-12.345E-2", "-0.12345");
+	plain("99999999999999999999999999999999999999E-10", "9999999999999999999999999999.9999999999");
+	plain("1.", "1");
+	plain(".5", "0.5");
+	plain("+3", "3");
+	plain("", "NULL");
+	plain(".", "NULL");
+	plain("-", "NULL");
+	plain("1e", "NULL");
+	plain("1e-", "NULL");
+	plain("e5", "NULL");
+	plain("1e4097", "NULL");
+	plain("1 ", "NULL");
+	plain("0x10", "NULL");
+	plain("Infinity", "NULL");
+}
+
 int
 main(void)
 {
@@ -55,6 +94,7 @@ main(void)
 	buf_printf(&b, "%s-%d", "a", 1);
 	buf_add(&b, "xyz", 2);
 	buf_printf(&b, "%c", '!');
+	test_decimal_plain();
 	T_STREQ(b.p, "a-1xy!");
 	T_CHECK(b.len == 6, "len %zu", b.len);
 	big = emalloc(5000);
