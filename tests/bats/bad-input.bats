@@ -34,8 +34,8 @@ check() {
 		return 1
 	fi
 	# One line: the message (and for usage errors the usage line), nothing more.
-	# (make adds its own "make: *** … Error N" line after a failed recipe.)
-	[[ $(printf '%s\n' "$stderr" | grep -cv -e '^usage: ' -e '^make: \*\*\* ') -le 1 ]] || {
+	# (make adds its own "make: *** … Error N" line after a failed recipe; make[N] under a make.)
+	[[ $(printf '%s\n' "$stderr" | grep -cvE -e '^usage: ' -e '^make(\[[0-9]+\])?: \*\*\* ') -le 1 ]] || {
 		printf 'FAILED: %s: more than one line of diagnostics:\n%s\n' "$cmd" "$stderr" >&2
 		return 1
 	}
