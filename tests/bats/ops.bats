@@ -108,7 +108,8 @@ requests() {
 	[ "$status" -ne 0 ]
 	# make's own echo is off: the progress lines say what happened, one per finished step.
 	[[ $output != *dbx-export* && $output != *sf-copy* && $stderr != *dbx-export* ]]
-	[[ $stderr =~ \[1/3\]\ trips\ 2025-10-01\ export\ ok:\ 1\ files\ planned,\ 300\ rows,\ [0-9]+\.[0-9]\ s ]]
+	# The export's line names the Delta version the date is pinned to.
+	[[ $stderr =~ \[1/3\]\ trips\ 2025-10-01\ export\ ok:\ 1\ files\ planned,\ 300\ rows,\ version\ [0-9]+,\ [0-9]+\.[0-9]\ s ]]
 	[[ $stderr =~ \[3/3\]\ riders\ 2025-10-03\ load\ ok:\ 1\ files,\ 300\ rows,\ [0-9]+\.[0-9]\ s ]]
 	[[ $stderr =~ \[2/3\]\ trips\ 2025-10-02\ parity\ ok:\ match,\ [0-9]+\.[0-9]\ s ]]
 	[[ $stderr =~ \[2/3\]\ riders\ 2025-10-02\ files\ failed\ \(exit\ 66\):\ s3-ls-parquet:\ [^$'\n']*run=gone ]]
