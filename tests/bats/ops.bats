@@ -123,7 +123,8 @@ requests() {
 	run_split rb status FROM=$FROM TO=$TO
 	[ "$status" -ne 0 ]
 	[[ $output =~ riders\ 2025-10-02\ failed:\ files\ failed:\ s3-ls-parquet:\ [^$'\n']*run=gone[^$'\n']*\;\ export\ done\;\ version\ 41 ]]
-	[[ $output =~ trips\ 2025-10-01\ matched:\ parity\ done\;\ 1\ files,\ 300\ rows,\ [0-9,]+\ bytes\;\ export\ [0-9.]+\ s,\ files ]]
+	# A matched date names the Delta version it was proven at (dbx-export pins every date).
+	[[ $output =~ trips\ 2025-10-01\ matched:\ parity\ done\;\ 1\ files,\ 300\ rows,\ [0-9,]+\ bytes\;\ version\ [0-9]+\;\ export\ [0-9.]+\ s,\ files ]]
 	[[ $output == *"riders: 3 dates: 2 matched, 1 failed, 0 pending; 600 rows, "*" bytes published"* ]]
 	[[ $output == *"trips: 3 dates: 3 matched, 0 failed, 0 pending; 900 rows, "*" bytes published"* ]]
 	run_split rb status FROM=$FROM TO=2025-10-04 FORMAT=json TABLES=riders
