@@ -188,7 +188,7 @@ start_faultproxy() {
 	local a b
 	for _ in $(seq 50); do
 		a=$(cat "$BATS_TEST_TMPDIR/conns" 2>/dev/null); sleep 0.2; b=$(cat "$BATS_TEST_TMPDIR/conns" 2>/dev/null)
-		[ -n "$a" ] && [ "$a" = "$b" ] && break
+		if [ -n "$a" ] && [ "$a" = "$b" ]; then break; fi
 	done
 	proxy_url=http://127.0.0.1:$port
 }
