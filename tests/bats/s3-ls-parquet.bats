@@ -177,12 +177,14 @@ start_faultproxy() {
 	"$REPO/.venv/bin/python" "$REPO/tests/stack/faultproxy.py" --port "$port" --upstream "$AWS_ENDPOINT_URL" \
 		--count-file "$BATS_TEST_TMPDIR/count" --conn-file "$BATS_TEST_TMPDIR/conns" "$@" 3>&- &
 	proxy_pid=$!
-	# Listening (a loaded machine starts Python slowly).
+	# Listening (a loaded machine starts Python slowly). One probe that gets through, no more:
+	# with --tls each bare probe is a failed handshake.
+	local up=
 	for _ in $(seq 300); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then up=1; break; fi
 		sleep 0.1
 	done
-	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "faultproxy did not start on port $port" >&2; return 1; }
+	[ -n "$up" ] || { echo "faultproxy did not start on port $port" >&2; return 1; }
 	# Its count of those probes settled before anyone reads it (with --tls a bare probe fails
 	# the handshake and may not be counted: then there is no count to settle).
 	local a b
