@@ -189,7 +189,7 @@ start_faultproxy() {
 	# the handshake and may not be counted: then there is no count to settle).
 	local a b
 	for _ in $(seq 50); do
-		a=$(cat "$BATS_TEST_TMPDIR/conns" 2>/dev/null); sleep 0.2; b=$(cat "$BATS_TEST_TMPDIR/conns" 2>/dev/null)
+		a=$(cat "$BATS_TEST_TMPDIR/conns" 2>/dev/null || true); sleep 0.2; b=$(cat "$BATS_TEST_TMPDIR/conns" 2>/dev/null || true)
 		if [ -n "$a" ] && [ "$a" = "$b" ]; then break; fi
 	done
 	proxy_url=http://127.0.0.1:$port
