@@ -936,7 +936,7 @@ class Session:
         return Result(names, types, batches())
 
 
-DML_TARGET = re.compile(r'(?is)^\s*(?:insert\s+(?:overwrite\s+)?(?:all\s+)?into|update|delete\s+from|merge\s+into|'
+DML_TARGET = re.compile(r'(?is)^\s*(?:alter\s+table\s+(?:if\s+exists\s+)?|insert\s+(?:overwrite\s+)?(?:all\s+)?into|update|delete\s+from|merge\s+into|'
                         r'truncate\s+(?:table\s+)?(?:if\s+exists\s+)?|copy\s+into)\s*'
                         r'((?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)(?:\.(?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)){0,2})')
 
