@@ -210,14 +210,14 @@ def handle(app, sess, sql, bindings):
         existed = m.group(1) and sess.qualify(split_name(m.group(2))) in engine.Catalog(sess).tables
         res = sess.run_core(sql, bindings)
         if not existed:
-            record_lengths(sess, engine.translate(sql)[1])
+            record_lengths(sess, sql)
         return res
     m = re.match(r"(?is)^(?:create\s+or\s+replace\s+(?:transient\s+)?table|drop\s+table(?:\s+if\s+exists)?)\s+" + NAME, s)
     if m:
         # dropping or re-creating a table drops its load metadata (research §3.9)
         res = sess.run_core(sql, bindings)
         if low.startswith("create"):
-            record_lengths(sess, engine.translate(sql)[1])
+            record_lengths(sess, sql)
         key = ".".join(sess.qualify(split_name(m.group(1))))
         with app.objects.lock:
             if app.objects.data["load_history"].pop(key, None) is not None:
@@ -1620,9 +1620,20 @@ def set_length_tag(sess, where, col, t):
         qname(where), qcol(col), "NULL" if tag is None else "'%s'" % tag))
 
 
-def record_lengths(sess, tree):
+def parse_sf(sql):
+    """The statement as Snowflake reads it (names folded, types as written), or None."""
+    import sqlglot
+    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+    try:
+        return normalize_identifiers(sqlglot.parse_one(sql, read="snowflake"), dialect="snowflake")
+    except Exception:
+        return None
+
+
+def record_lengths(sess, sql):
     """After CREATE TABLE (col type, ...): keep the declared VARCHAR/BINARY lengths."""
     from sqlglot import exp
+    tree = parse_sf(sql)
     if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
         return
     where = engine.Catalog(sess).where(tree.this.this)
@@ -1692,9 +1703,10 @@ def alter_table_columns(app, sess, m, sql):
     where = sess.qualify(parts)
     cat = engine.Catalog(sess)
     if where not in cat.tables:
-        if if_exists:
+        if if_exists and not any(k[2] == where[2] and v == "temp" for k, v in cat.tables.items()):
             return status_result("Statement executed successfully.")
         cat.check_table(where)
+        return None  # a temporary table (DuckDB's temp catalog): DuckDB's own ALTER, as before
     sess.lock_table(parts)  # waits for another transaction's DML on the table, as DML does
     from sqlglot import exp
     cols = {n: (d, cm) for n, d, cm in table_columns(sess, where)}
@@ -1702,11 +1714,7 @@ def alter_table_columns(app, sess, m, sql):
     if verb == "add":
         plan = []
         for if_not, col, spec in items:
-            try:
-                tree = sqlglot_parse("ALTER TABLE x ADD COLUMN %s %s" % (qcol(col), spec))
-            except SqlError:
-                raise
-            cd = tree.args["actions"][0]
+            cd = engine.translate("ALTER TABLE x ADD COLUMN %s %s" % (qcol(col), spec))[1].args["actions"][0]
             if col in cols or col in [p[0] for p in plan]:
                 if if_not:
                     continue
@@ -1714,14 +1722,13 @@ def alter_table_columns(app, sess, m, sql):
             if col.upper() in folded:
                 raise SqlError("000002", "0A000", "Unsupported feature: column '%s' beside column '%s' "
                                "(the same name in another case) cannot be held by the stand-in." % (col, folded[col.upper()]))
-            plan.append((col, cd))
-        for col, cd in plan:
-            cd = cd.transform(engine._fix_types)
+            plan.append((col, cd, spec))
+        for col, cd, spec in plan:
             try:
                 sess.cur.execute("ALTER TABLE %s ADD COLUMN %s" % (qname(where), cd.sql(dialect="duckdb", identify=True)))
             except duckdb.Error as e:
                 raise engine.map_duck_error(e)
-            kind = cd.args.get("kind")
+            kind = parse_sf("ALTER TABLE x ADD COLUMN %s %s" % (qcol(col), spec)).args["actions"][0].args.get("kind")
             if isinstance(kind, exp.DataType):
                 t = sf_type(kind)
                 if t[0] in MAX_LEN and t[1] != MAX_LEN[t[0]]:
@@ -1767,11 +1774,6 @@ def alter_table_columns(app, sess, m, sql):
         except duckdb.Error as e:
             raise engine.map_duck_error(e)
     return status_result("Statement executed successfully.")
-
-
-def sqlglot_parse(text):
-    _, tree = engine.translate(text)
-    return tree
 
 
 HANDLERS.append((ALTER_TABLE, alter_table_columns))

@@ -144,6 +144,23 @@ def test_varchar_length(stack):
     assert rows(stack, 'select "zone" from "trips" order by "id"') == [["a"], ["b"]]
 
 
+def test_binary_length(stack):
+    fresh(stack)
+    r = sql(stack, 'create or replace table "blobs" ("raw" binary(8), "any" binary)')
+    assert r.status == 200, r.raw
+    assert r.json["data"] == [["Table blobs successfully created."]], r.raw
+    d = desc(stack, '"blobs"')
+    assert d == {"raw": ("BINARY(8)", "Y"), "any": ("BINARY(8388608)", "Y")}
+    assert sql(stack, 'alter table "blobs" alter "raw" set data type binary(16)').status == 200
+    assert desc(stack, '"blobs"')["raw"] == ("BINARY(16)", "Y")
+    refused(sql(stack, 'alter table "blobs" alter "raw" set data type binary(4)'),
+            "040052", "22000", "SQL compilation error: cannot change column raw from type BINARY(16) to "
+                               "BINARY(4) because reducing the byte-length of a binary is not supported.")
+    # CREATE TABLE IF NOT EXISTS of a table that exists changes nothing, its lengths included
+    assert sql(stack, 'create table if not exists "blobs" ("raw" binary(2))').status == 200
+    assert desc(stack, '"blobs"')["raw"] == ("BINARY(16)", "Y")
+
+
 def test_quoted_identifiers_are_exact(stack):
     fresh(stack)
     r = sql(stack, 'alter table "trips" alter column FARE set data type number(18,2)')
