@@ -16,6 +16,7 @@ import threading
 import time
 
 import duckdb
+from sqlglot import exp
 
 import auth
 import engine
@@ -207,7 +208,9 @@ def handle(app, sess, sql, bindings):
     m = re.match(r"(?is)^create\s+(?:transient\s+)?table\s+(if\s+not\s+exists\s+)?" + NAME + r"\s*\(", s)
     if m:
         # CREATE TABLE t (c VARCHAR(50), ...): DESC TABLE shows the declared lengths
-        existed = m.group(1) and sess.qualify(split_name(m.group(2))) in engine.Catalog(sess).tables
+        tree, cat = parse_sf(s), engine.Catalog(sess)
+        where = cat.where(tree.this.this) if tree is not None and isinstance(tree.this, exp.Schema) else None
+        existed = bool(m.group(1)) and where in cat.tables
         res = sess.run_core(sql, bindings)
         if not existed:
             record_lengths(sess, sql)
@@ -1382,8 +1385,8 @@ def desc_table(app, sess, m, sql):
         raise not_exist("Table", "%s.%s.%s" % (db, schema, name), "42S02")
     tags = {n: cm for n, _, cm in table_columns(sess, (db, schema, name))
             if cm and cm.startswith(LEN_TAG)}
-    out = [(r[0], tags[r[0]][len(LEN_TAG):] if r[0] in tags else snowflake_type_name(r[1]), "COLUMN", "Y" if r[2] == "YES" else "N", r[4], "N", "N",
-            None, None, None, None, None, None) for r in rows]
+    out = [(r[0], tags[r[0]][len(LEN_TAG):] if r[0] in tags else snowflake_type_name(r[1]), "COLUMN",
+            "Y" if r[2] == "YES" else "N", r[4], "N", "N", None, None, None, None, None, None) for r in rows]
     cols = ("name", "type", "kind", "null?", "default", "primary key", "unique key", "check",
             "expression", "comment", "policy name", "privacy domain", "schema evolution record")
     return rows_result([(c, TEXT) for c in cols], out)
@@ -1541,6 +1544,7 @@ def query_history_sql(app, sess, sql):
 # DuckDB comment as "sf:VARCHAR(50)", for DESC TABLE and for ALTER COLUMN's length rules.
 LEN_TAG = "sf:"
 MAX_LEN = {"VARCHAR": 16777216, "BINARY": 8388608}
+DT = exp.DataType.Type
 
 
 def sf_type(dt):
@@ -1550,30 +1554,25 @@ def sf_type(dt):
     args = [int(e.name) for e in dt.expressions if e.name.isdigit()]
     if T in engine.INT_TYPES:
         return ("NUMBER", 38, 0)
-    if T == exp_type("DECIMAL"):
+    if T == DT.DECIMAL:
         return ("NUMBER", args[0] if args else 38, args[1] if len(args) > 1 else 0)
-    if T in (exp_type("VARCHAR"), exp_type("TEXT"), exp_type("NVARCHAR"), exp_type("CHAR"), exp_type("NCHAR")):
-        default = 1 if T in (exp_type("CHAR"), exp_type("NCHAR")) else MAX_LEN["VARCHAR"]
+    if T in (DT.VARCHAR, DT.TEXT, DT.NVARCHAR, DT.CHAR, DT.NCHAR):
+        default = 1 if T in (DT.CHAR, DT.NCHAR) else MAX_LEN["VARCHAR"]
         return ("VARCHAR", args[0] if args else default, None)
-    if T in (exp_type("BINARY"), exp_type("VARBINARY")):
+    if T in (DT.BINARY, DT.VARBINARY):
         return ("BINARY", args[0] if args else MAX_LEN["BINARY"], None)
-    if T in (exp_type("DOUBLE"), exp_type("FLOAT")):
+    if T in (DT.DOUBLE, DT.FLOAT):
         return ("FLOAT", None, None)
-    if T in (exp_type("TIMESTAMP"), exp_type("TIMESTAMPNTZ")):
+    if T in (DT.TIMESTAMP, DT.TIMESTAMPNTZ):
         return ("TIMESTAMP_NTZ", args[0] if args else 9, None)
-    if T == exp_type("TIMESTAMPLTZ"):
+    if T == DT.TIMESTAMPLTZ:
         return ("TIMESTAMP_LTZ", args[0] if args else 9, None)
-    if T == exp_type("TIMESTAMPTZ"):
+    if T == DT.TIMESTAMPTZ:
         return ("TIMESTAMP_TZ", args[0] if args else 9, None)
-    if T == exp_type("TIME"):
+    if T == DT.TIME:
         return ("TIME", args[0] if args else 9, None)
     name = dt.sql(dialect="snowflake").upper().split("(")[0]
     return (name, None, None)
-
-
-def exp_type(name):
-    from sqlglot import exp
-    return exp.DataType.Type[name]
 
 
 def sf_type_text(t):
@@ -1589,11 +1588,8 @@ def sf_type_text(t):
 def sf_type_of_column(duck_type, comment):
     """A stored column -> (family, a, b), its recorded length first."""
     if comment and comment.startswith(LEN_TAG):
-        from sqlglot import exp
         return sf_type(exp.DataType.build(comment[len(LEN_TAG):], dialect="snowflake"))
-    text = snowflake_type_name(duck_type)
-    from sqlglot import exp
-    return sf_type(exp.DataType.build(text, dialect="snowflake"))
+    return sf_type(exp.DataType.build(snowflake_type_name(duck_type), dialect="snowflake"))
 
 
 def table_columns(sess, where):
@@ -1632,7 +1628,6 @@ def parse_sf(sql):
 
 def record_lengths(sess, sql):
     """After CREATE TABLE (col type, ...): keep the declared VARCHAR/BINARY lengths."""
-    from sqlglot import exp
     tree = parse_sf(sql)
     if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
         return
@@ -1708,27 +1703,29 @@ def alter_table_columns(app, sess, m, sql):
         cat.check_table(where)
         return None  # a temporary table (DuckDB's temp catalog): DuckDB's own ALTER, as before
     sess.lock_table(parts)  # waits for another transaction's DML on the table, as DML does
-    from sqlglot import exp
     cols = {n: (d, cm) for n, d, cm in table_columns(sess, where)}
     folded = {n.upper(): n for n in cols}
     if verb == "add":
         plan = []
         for if_not, col, spec in items:
-            cd = engine.translate("ALTER TABLE x ADD COLUMN %s %s" % (qcol(col), spec))[1].args["actions"][0]
+            text = "ALTER TABLE x ADD COLUMN %s %s" % (qcol(col), spec)
+            cd = engine.translate(text)[1].args["actions"][0]
             if col in cols or col in [p[0] for p in plan]:
                 if if_not:
                     continue
                 raise SqlError("001430", "42601", "SQL compilation error:\ncolumn '%s' already exists" % col)
             if col.upper() in folded:
-                raise SqlError("000002", "0A000", "Unsupported feature: column '%s' beside column '%s' "
-                               "(the same name in another case) cannot be held by the stand-in." % (col, folded[col.upper()]))
-            plan.append((col, cd, spec))
-        for col, cd, spec in plan:
+                raise SqlError("000002", "0A000", "Unsupported feature: column '%s' beside column '%s' (the "
+                               "same name in another case) cannot be held by the stand-in."
+                               % (col, folded[col.upper()]))
+            plan.append((col, cd, text))
+        for col, cd, text in plan:
             try:
-                sess.cur.execute("ALTER TABLE %s ADD COLUMN %s" % (qname(where), cd.sql(dialect="duckdb", identify=True)))
+                sess.cur.execute("ALTER TABLE %s ADD COLUMN %s"
+                                 % (qname(where), cd.sql(dialect="duckdb", identify=True)))
             except duckdb.Error as e:
                 raise engine.map_duck_error(e)
-            kind = parse_sf("ALTER TABLE x ADD COLUMN %s %s" % (qcol(col), spec)).args["actions"][0].args.get("kind")
+            kind = parse_sf(text).args["actions"][0].args.get("kind")  # the type as written
             if isinstance(kind, exp.DataType):
                 t = sf_type(kind)
                 if t[0] in MAX_LEN and t[1] != MAX_LEN[t[0]]:

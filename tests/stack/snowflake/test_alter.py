@@ -34,7 +34,8 @@ def fresh(stack):
     assert c.run(stack.base, stack.jwt(), "create database if not exists ALT").status == 200
     r = sql(stack, 'create or replace table "trips" ("id" int, "fare" number(10,2), "zone" varchar(50), '
                    '"day" date, "ratio" float); '
-                   "insert into \"trips\" values (1, 12.50, 'a', '2024-01-01', 0.5), (2, 99999.99, 'b', '2024-01-02', 1.5)",
+                   "insert into \"trips\" values (1, 12.50, 'a', '2024-01-01', 0.5), "
+                   "(2, 99999.99, 'b', '2024-01-02', 1.5)",
             0)
     assert r.status == 200, r.raw
 
