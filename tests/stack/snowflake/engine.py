@@ -409,6 +409,8 @@ def _fix_types(node):
             return exp.DataType.build("JSON", dialect="duckdb")
         if node.this == exp.DataType.Type.DECIMAL and not node.expressions:
             return exp.DataType.build("DECIMAL(38, 0)")
+        if node.expressions and node.this in (exp.DataType.Type.BINARY, exp.DataType.Type.VARBINARY):
+            return exp.DataType(this=node.this)  # DuckDB's BLOB has no length (kept for DESC: emulate.py)
         if node.expressions and node.this in TIME_TYPES:
             # DuckDB's times are microsecond types without a precision parameter
             return exp.DataType(this=node.this)
@@ -936,7 +938,7 @@ class Session:
         return Result(names, types, batches())
 
 
-DML_TARGET = re.compile(r'(?is)^\s*(?:insert\s+(?:overwrite\s+)?(?:all\s+)?into|update|delete\s+from|merge\s+into|'
+DML_TARGET = re.compile(r'(?is)^\s*(?:alter\s+table\s+(?:if\s+exists\s+)?|insert\s+(?:overwrite\s+)?(?:all\s+)?into|update|delete\s+from|merge\s+into|'
                         r'truncate\s+(?:table\s+)?(?:if\s+exists\s+)?|copy\s+into)\s*'
                         r'((?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)(?:\.(?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)){0,2})')
 
