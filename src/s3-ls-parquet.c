@@ -245,6 +245,7 @@ read_range(struct file *f, long long from, long long to, int ahead)
 	q.url = f->url;
 	q.idempotent = 1;
 	q.ahead = ahead;
+	q.http1 = 1;
 	q.headers = s3_sign(s3, "GET", f->url, range, "", 0);
 	http_headers_free(range);
 	http_pool_add(pool, &q, on_range, f);
