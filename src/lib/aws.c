@@ -681,8 +681,8 @@ aws_signature(const unsigned char key[32], const char *sts)
 }
 
 /* The signing key changes only with the day, region, service and secret: derived (four
- * HMACs) once per day rather than for every request. The
- * cache holds a copy of the secret it was derived from (compared, never printed), wiped at exit. */
+ * HMACs) once per day rather than for every request. The cache holds a copy of the secret it
+ * was derived from (compared, never printed), wiped at exit. */
 static struct {
 	char *secret, date[9], region[64], service[32];
 	unsigned char key[32];
