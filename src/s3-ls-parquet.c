@@ -245,6 +245,7 @@ read_range(struct file *f, long long from, long long to, int ahead)
 	q.url = f->url;
 	q.idempotent = 1;
 	q.ahead = ahead;
+	q.http1 = 1;
 	q.headers = s3_sign(s3, "GET", f->url, range, "", 0);
 	http_headers_free(range);
 	http_pool_add(pool, &q, on_range, f);
@@ -258,7 +259,7 @@ size_band(long long size)
 
 /* The output line of a file: its listing fields and, when m is given, its footer's. */
 static char *
-line_dup(const struct file *f, const struct parquet_meta *m)
+line_tree(const struct file *f, const struct parquet_meta *m)
 {
 	json_t *o = json_object();
 	char *line;
@@ -282,6 +283,194 @@ line_dup(const struct file *f, const struct parquet_meta *m)
 		die(EX_OSERR, "out of memory");
 	json_decref(o);
 	return line;
+}
+
+/* The same line written directly, byte for byte what line_tree's json_dumps writes, for the
+ * common case: every string printable ASCII (escaped as jansson escapes it: \" and \\) and the
+ * partition's names distinct. A file's line costs no JSON tree; anything else (UTF-8, control
+ * characters, a repeated name) goes to line_tree. The schema[] of files written alike is one
+ * string, made once (schema_text). */
+static int
+plain(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int
+put_str(struct buf *b, const char *s, size_t n)
+{
+	size_t i, from = 0;
+
+	if (!plain(s, n))
+		return -1;
+	buf_add(b, "\"", 1);
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\') {
+			buf_add(b, s + from, i - from);
+			buf_add(b, "\\", 1);
+			from = i;
+		}
+	}
+	buf_add(b, s + from, n - from);
+	buf_add(b, "\"", 1);
+	return 0;
+}
+
+static int
+put_field_str(struct buf *b, const char *name, const char *s)
+{
+	buf_addstr(b, name);
+	if (!s) {
+		buf_addstr(b, "null");
+		return 0;
+	}
+	return put_str(b, s, strlen(s));
+}
+
+static void
+put_int(struct buf *b, const char *name, long long v)
+{
+	buf_printf(b, jsonl_int_exact(v) ? "%s%lld" : "%s\"%lld\"", name, v);
+}
+
+/* partition_of, written: -1 where line_tree must decide (a value or name not plain, a name
+ * given twice). */
+static int
+put_partition(struct buf *b, const char *key)
+{
+	const char *seg = key, *slash, *eq, *c;
+	const char *names[64];
+	size_t lens[64], n = 0, i;
+	char ch;
+
+	buf_add(b, "{", 1);
+	for (; (slash = strchr(seg, '/')); seg = slash + 1) {
+		if (!(eq = memchr(seg, '=', (size_t)(slash - seg))) || eq == seg)
+			continue;
+		if (n == sizeof names / sizeof *names)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (lens[i] == (size_t)(eq - seg) && memcmp(names[i], seg, lens[i]) == 0)
+				return -1;
+		names[n] = seg;
+		lens[n] = (size_t)(eq - seg);
+		if (n++)
+			buf_add(b, ",", 1);
+		if (put_str(b, seg, (size_t)(eq - seg)) != 0)
+			return -1;
+		buf_add(b, ":\"", 2);
+		for (c = eq + 1; c < slash; c++) {
+			ch = *c;
+			if (*c == '%' && c + 2 < slash && isxdigit((unsigned char)c[1]) &&
+			    isxdigit((unsigned char)c[2])) {
+				ch = (char)(hexval((unsigned char)c[1]) * 16 + hexval((unsigned char)c[2]));
+				c += 2;
+			}
+			if (!plain(&ch, 1))
+				return -1;
+			if (ch == '"' || ch == '\\')
+				buf_add(b, "\\", 1);
+			buf_add(b, &ch, 1);
+		}
+		buf_add(b, "\"", 1);
+	}
+	buf_add(b, "}", 1);
+	return 0;
+}
+
+/* The last schema seen and its schema[] text: a table's files share their schema. */
+static struct parquet_column *sc_cols;
+static size_t sc_ncols, sc_ntop;
+static char *sc_text;
+
+static int
+col_same(const struct parquet_column *a, const struct parquet_column *b)
+{
+	return a->physical == b->physical && a->repetition == b->repetition && a->depth == b->depth &&
+	    a->nchildren == b->nchildren && a->length == b->length && a->logical == b->logical &&
+	    a->precision == b->precision && a->scale == b->scale && a->unit == b->unit &&
+	    a->utc == b->utc && a->bits == b->bits && a->is_signed == b->is_signed &&
+	    a->field_id == b->field_id && strcmp(a->name, b->name) == 0;
+}
+
+static void
+schema_forget(void)
+{
+	size_t i;
+
+	for (i = 0; i < sc_ncols; i++)
+		free(sc_cols[i].name);
+	free(sc_cols);
+	free(sc_text);
+	sc_cols = NULL;
+	sc_text = NULL;
+	sc_ncols = sc_ntop = 0;
+}
+
+static const char *
+schema_text(const struct parquet_meta *m)
+{
+	json_t *a;
+	size_t i;
+
+	if (sc_text && m->ncols == sc_ncols && m->ntop == sc_ntop) {
+		for (i = 0; i < m->ncols && col_same(&m->cols[i], &sc_cols[i]); i++)
+			;
+		if (i == m->ncols)
+			return sc_text;
+	}
+	schema_forget();
+	if (!(a = parquet_schema_json(m)) ||
+	    !(sc_text = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+		die(EX_OSERR, "out of memory");
+	json_decref(a);
+	sc_cols = ecalloc(m->ncols ? m->ncols : 1, sizeof *sc_cols);
+	for (i = 0; i < m->ncols; i++) {
+		sc_cols[i] = m->cols[i];
+		sc_cols[i].name = estrdup(m->cols[i].name);
+	}
+	sc_ncols = m->ncols;
+	sc_ntop = m->ntop;
+	return sc_text;
+}
+
+static char *
+line_dup(const struct file *f, const struct parquet_meta *m)
+{
+	struct buf b = {0};
+
+	buf_add(&b, NULL, 0);
+	if (put_field_str(&b, "{\"url\":", f->what) != 0 ||
+	    put_field_str(&b, ",\"bucket\":", bucket) != 0 ||
+	    put_field_str(&b, ",\"key\":", f->obj->key) != 0)
+		goto tree;
+	put_int(&b, ",\"size\":", f->obj->size);
+	if (put_field_str(&b, ",\"etag\":", f->obj->etag) != 0 ||
+	    put_field_str(&b, ",\"last_modified\":", f->obj->last_modified) != 0)
+		goto tree;
+	buf_addstr(&b, ",\"partition\":");
+	if (put_partition(&b, f->obj->key) != 0)
+		goto tree;
+	if (m) {
+		put_int(&b, ",\"rows\":", m->num_rows);
+		put_int(&b, ",\"row_groups\":", m->row_groups);
+		if (put_field_str(&b, ",\"created_by\":", m->created_by) != 0)
+			goto tree;
+		buf_addstr(&b, ",\"schema\":");
+		buf_addstr(&b, schema_text(m));
+	}
+	buf_addstr(&b, ",\"size_band\":\"");
+	buf_addstr(&b, size_band(f->obj->size));
+	buf_addstr(&b, "\"}");
+	return b.p;
+tree:
+	buf_free(&b);
+	return line_tree(f, m);
 }
 
 static void
@@ -470,6 +659,7 @@ main(int argc, char *argv[])
 		progress("s3://%s/%s: %zu data files in %zu pages", bucket, prefix, nfiles, pages);
 	}
 	http_pool_free(pool);
+	schema_forget();
 	s3_close(&conn);
 	if (!nfiles)
 		die(EX_NOINPUT, "s3://%s/%s: no %s", bucket, prefix, all ? "objects" : "Parquet data files");

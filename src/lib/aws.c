@@ -7,7 +7,6 @@
 #include <sysexits.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "aws.h"
 #include "config.h"
@@ -523,19 +522,33 @@ aws_canonical_request(const char *service, const char *method, const char *url,
 		}
 	qsort(hs, n, sizeof *hs, hdr_cmp);
 
-	buf_printf(&b, "%s\n%s\n%s\n", method, uri, query);
+	buf_add(&b, NULL, 0);
+	buf_addstr(&b, method);
+	buf_addstr(&b, "\n");
+	buf_addstr(&b, uri);
+	buf_addstr(&b, "\n");
+	buf_addstr(&b, query);
+	buf_addstr(&b, "\n");
 	buf_add(&sh, NULL, 0);
 	for (i = 0; i < n; i++) {
 		if (i > 0 && strcmp(hs[i].name, hs[i - 1].name) == 0) {
-			buf_printf(&b, ",%s", hs[i].value);
+			buf_addstr(&b, ",");
+			buf_addstr(&b, hs[i].value);
 			continue;
 		}
 		if (i > 0)
 			buf_addstr(&b, "\n");
-		buf_printf(&b, "%s:%s", hs[i].name, hs[i].value);
-		buf_printf(&sh, "%s%s", sh.len ? ";" : "", hs[i].name);
+		buf_addstr(&b, hs[i].name);
+		buf_addstr(&b, ":");
+		buf_addstr(&b, hs[i].value);
+		if (sh.len)
+			buf_addstr(&sh, ";");
+		buf_addstr(&sh, hs[i].name);
 	}
-	buf_printf(&b, "\n\n%s\n%s", sh.p, payload_hash);
+	buf_addstr(&b, "\n\n");
+	buf_addstr(&b, sh.p);
+	buf_addstr(&b, "\n");
+	buf_addstr(&b, payload_hash);
 	for (i = 0; i < n; i++) {
 		free(hs[i].name);
 		free(hs[i].value);
@@ -563,23 +576,55 @@ hex(const unsigned char *d, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/* SHA-256 fetched once: EVP_sha256() and HMAC() look the algorithm up again on every call,
+ * which cost more than the hashing of a request's few hundred bytes. */
+static const EVP_MD *
+sha256_md(void)
+{
+	static EVP_MD *md;
+
+	if (!md && !(md = EVP_MD_fetch(NULL, "SHA256", NULL)))
+		die(EX_SOFTWARE, "SHA-256 unavailable");
+	return md;
+}
+
 static void
 sha256(const void *d, size_t n, unsigned char md[32])
 {
 	unsigned int len = 32;
 
-	if (!EVP_Digest(d, n, md, &len, EVP_sha256(), NULL))
+	if (!EVP_Digest(d, n, md, &len, sha256_md(), NULL))
 		die(EX_SOFTWARE, "EVP_Digest SHA-256 failed");
 }
 
+/* HMAC-SHA256 (RFC 2104) over the one SHA-256 above. */
 static void
 hmac(const void *key, size_t keylen, const char *msg, unsigned char out[32])
 {
+	static EVP_MD_CTX *ctx;
+	unsigned char k[64] = {0}, pad[64], inner[32];
 	unsigned int len = 32;
+	size_t i;
 
-	if (!HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg, strlen(msg), out,
-	    &len))
+	if (!ctx && !(ctx = EVP_MD_CTX_new()))
+		die(EX_OSERR, "out of memory");
+	if (keylen > sizeof k)
+		sha256(key, keylen, k);
+	else
+		memcpy(k, key, keylen);
+	for (i = 0; i < sizeof pad; i++)
+		pad[i] = k[i] ^ 0x36;
+	if (!EVP_DigestInit_ex(ctx, sha256_md(), NULL) || !EVP_DigestUpdate(ctx, pad, sizeof pad) ||
+	    !EVP_DigestUpdate(ctx, msg, strlen(msg)) || !EVP_DigestFinal_ex(ctx, inner, &len))
 		die(EX_SOFTWARE, "HMAC-SHA256 failed");
+	for (i = 0; i < sizeof pad; i++)
+		pad[i] = k[i] ^ 0x5c;
+	if (!EVP_DigestInit_ex(ctx, sha256_md(), NULL) || !EVP_DigestUpdate(ctx, pad, sizeof pad) ||
+	    !EVP_DigestUpdate(ctx, inner, sizeof inner) || !EVP_DigestFinal_ex(ctx, out, &len))
+		die(EX_SOFTWARE, "HMAC-SHA256 failed");
+	OPENSSL_cleanse(k, sizeof k);
+	OPENSSL_cleanse(pad, sizeof pad);
+	OPENSSL_cleanse(inner, sizeof inner);
 }
 
 char *
@@ -590,9 +635,9 @@ aws_payload_hash(const void *body, size_t bodylen)
 
 	if (!body && bodylen == AWS_UNSIGNED_PAYLOAD)
 		return estrdup("UNSIGNED-PAYLOAD");
-	if (!body)
-		bodylen = 0;
-	sha256(body ? body : "", bodylen, md);
+	if (!body || !bodylen)
+		return estrdup("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sha256(body, bodylen, md);
 	h = emalloc(65);
 	hex(md, 32, h);
 	return h;
@@ -633,6 +678,49 @@ aws_signature(const unsigned char key[32], const char *sts)
 	hmac(key, 32, sts, md);
 	hex(md, 32, s);
 	return s;
+}
+
+/* The signing key changes only with the day, region, service and secret: derived (four
+ * HMACs) once per day rather than for every request. The cache holds a copy of the secret it
+ * was derived from (compared, never printed), wiped at exit. */
+static struct {
+	char *secret, date[9], region[64], service[32];
+	unsigned char key[32];
+} kc;
+
+static void
+kc_wipe(void)
+{
+	if (kc.secret) {
+		OPENSSL_cleanse(kc.secret, strlen(kc.secret));
+		free(kc.secret);
+	}
+	OPENSSL_cleanse(&kc, sizeof kc);
+}
+
+static void
+signing_key(const char *secret, const char *date, const char *region, const char *service,
+    unsigned char key[32])
+{
+	static int registered;
+
+	if (!kc.secret || strcmp(kc.secret, secret) != 0 || strcmp(kc.date, date) != 0 ||
+	    strcmp(kc.region, region) != 0 || strcmp(kc.service, service) != 0) {
+		if (strlen(date) >= sizeof kc.date || strlen(region) >= sizeof kc.region ||
+		    strlen(service) >= sizeof kc.service) {
+			aws_signing_key(secret, date, region, service, key);
+			return;
+		}
+		if (!registered && atexit(kc_wipe) == 0)
+			registered = 1;
+		kc_wipe();
+		aws_signing_key(secret, date, region, service, kc.key);
+		kc.secret = estrdup(secret);
+		strcpy(kc.date, date);
+		strcpy(kc.region, region);
+		strcpy(kc.service, service);
+	}
+	memcpy(key, kc.key, sizeof kc.key);
 }
 
 /* Headers that proxies or libcurl may add or change, which botocore (and so moto's verifier)
@@ -743,8 +831,7 @@ aws_sign(const struct aws_creds *c, const char *service, const char *method, con
 	scope = esprintf("%s/%s/%s/aws4_request", date, c->region ? c->region : "us-east-1",
 	    service);
 	sts = aws_string_to_sign(amzdate, scope, creq);
-	aws_signing_key(c->secret_access_key, date, c->region ? c->region : "us-east-1", service,
-	    key);
+	signing_key(c->secret_access_key, date, c->region ? c->region : "us-east-1", service, key);
 	sig = aws_signature(key, sts);
 	OPENSSL_cleanse(key, sizeof key);
 	line = esprintf("Authorization: " ALGORITHM " Credential=%s/%s, SignedHeaders=%s, "

@@ -451,6 +451,7 @@ list_send(struct list_call *c)
 	req.what = c->what;
 	req.idempotent = 1;
 	req.ahead = 1;
+	req.http1 = 1;
 	req.headers = s3_sign(c->s, "GET", url, NULL, "", 0);
 	http_pool_add(c->pool, &req, on_list, c);
 	free(url);

@@ -223,6 +223,24 @@ list_via() {
 	done
 }
 
+@test "each line is compact JSON as jq -c writes it: quotes, backslashes, control characters escaped; a name given twice keeps its last value" {
+	for k in 'esc/q=a%22b%5Cc/part.parquet' 'esc/a=1/a=2/part.parquet' 'esc/we"ird\name/part.parquet' \
+		'esc/n=%0A%09/part.parquet'; do
+		aws_cli s3 cp --quiet "$SAMPLES/physical.parquet" "s3://$BUCKET/$k"
+	done
+	run_split s3-ls-parquet "s3://$BUCKET/esc/"
+	[ "$status" -eq 0 ]
+	[ "$(jq -s length <<<"$output")" -eq 4 ]
+	while IFS= read -r line; do
+		[ "$(jq -c . <<<"$line")" = "$line" ] || { echo "not jq -c's: $line"; false; }
+	done <<<"$output"
+	jq -e -s 'map(select(.key == "esc/q=a%22b%5Cc/part.parquet"))[0].partition == {"q": "a\"b\\c"}' <<<"$output"
+	jq -e -s 'map(select(.key == "esc/a=1/a=2/part.parquet"))[0].partition == {"a": "2"}' <<<"$output"
+	jq -e -s 'map(select(.key == "esc/we\"ird\\name/part.parquet")) | length == 1' <<<"$output"
+	jq -e -s 'map(select(.key == "esc/n=%0A%09/part.parquet"))[0].partition == {"n": "\n\t"}' <<<"$output"
+	jq -e -s 'all(.rows == 5 and (.schema | length) > 0)' <<<"$output"
+}
+
 @test "odd keys with -F and -a: the names as stored, markers under an odd prefix still hidden" {
 	for mode in s3 plus absent empty; do
 		list_via $mode

@@ -359,6 +359,49 @@ test_sign_behaviour(void)
 	free(s);
 }
 
+/* The signing key is derived once per day, region, service and secret: a change of any of
+ * them signs with the new key, and a change back with the old one. */
+static void
+test_key_cache(void)
+{
+	static const char *const range[] = { "Range: bytes=0-9", NULL };
+	const char *url = "https://examplebucket.s3.amazonaws.com/test.txt";
+	const char *want = "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41";
+	struct aws_creds c = { "AKIAIOSFODNN7EXAMPLE", S3_SECRET, NULL, "us-east-1" };
+	struct aws_creds other = c, west = c;
+	struct curl_slist *in = list(range), *out;
+	const char *auth;
+	int i;
+
+	other.secret_access_key = "another/secret/of/the/same/length/EXAMPLEKEY";
+	west.region = "us-west-2";
+	for (i = 0; i < 2; i++) {
+		out = aws_sign(&c, "s3", "GET", url, in, "", 0, S3_TIME);
+		auth = header(out, "Authorization");
+		T_CHECK(auth && strstr(auth, want), "key cache, pass %d: %s", i, auth ? auth : "none");
+		curl_slist_free_all(out);
+		out = aws_sign(&other, "s3", "GET", url, in, "", 0, S3_TIME);
+		auth = header(out, "Authorization");
+		T_CHECK(auth && !strstr(auth, want) && strstr(auth, "Signature="),
+		    "key cache: another secret signs alike: %s", auth ? auth : "none");
+		curl_slist_free_all(out);
+		out = aws_sign(&c, "s3", "GET", url, in, "", 0, S3_TIME);
+		T_CHECK(strstr(header(out, "Authorization"), want) != NULL, "key cache: back to the first secret");
+		curl_slist_free_all(out);
+		out = aws_sign(&west, "s3", "GET", url, in, "", 0, S3_TIME);
+		auth = header(out, "Authorization");
+		T_CHECK(auth && !strstr(auth, want) && strstr(auth, "/us-west-2/s3/"),
+		    "key cache: another region signs alike: %s", auth ? auth : "none");
+		curl_slist_free_all(out);
+		out = aws_sign(&c, "s3", "GET", url, in, "", 0, S3_TIME + 86400);
+		auth = header(out, "Authorization");
+		T_CHECK(auth && !strstr(auth, want) && strstr(auth, "/20130525/"),
+		    "key cache: the next day signs alike: %s", auth ? auth : "none");
+		curl_slist_free_all(out);
+	}
+	curl_slist_free_all(in);
+}
+
 int
 main(void)
 {
@@ -367,5 +410,6 @@ main(void)
 	test_uri_encode();
 	test_canonical_uri_and_query();
 	test_sign_behaviour();
+	test_key_cache();
 	T_DONE();
 }
