@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "evolve.h"
 #include "jsonl.h"
@@ -213,6 +214,26 @@ schema_same(const struct load *l, const json_t *schema, const char *where, char 
 	return 0;
 }
 
+/* The one column of the union whose name differs from name by case only and that no column
+ * of the file names exactly (a case-only rename, as evolve.h matches them); else NULL. */
+static const json_t *
+column_case_only(const json_t *un, const json_t *schema, const char *name)
+{
+	const json_t *c, *found = NULL;
+	size_t i;
+
+	json_array_foreach(un, i, c) {
+		const char *n = json_str(c, "name");
+
+		if (n && strcasecmp(n, name) == 0 && !column_named(schema, n)) {
+			if (found)
+				return NULL;
+			found = c;
+		}
+	}
+	return found;
+}
+
 /* --ddl over several files: the file's schema added to the union held in l->schema. */
 static int
 schema_merge(struct load *l, const json_t *schema, const char *where, char *err, size_t errlen)
@@ -237,7 +258,7 @@ schema_merge(struct load *l, const json_t *schema, const char *where, char *err,
 			rc = prefixed(err, errlen, where);
 			break;
 		}
-		if (!(o = column_named(l->schema, name))) {
+		if (!(o = column_named(l->schema, name)) && !(o = column_case_only(l->schema, schema, name))) {
 			json_array_append(l->schema, (json_t *)c);
 			continue;
 		}
@@ -255,9 +276,15 @@ schema_merge(struct load *l, const json_t *schema, const char *where, char *err,
 			    "neither type holds the other (%s)", where, shown(d, name), a.p, b.p, evolve_change_name(ch));
 			break;
 		}
-		for (k = 0; k < json_array_size(l->schema); k++)
-			if (json_array_get(l->schema, k) == o)
-				json_array_set(l->schema, k, (json_t *)c);
+		/* this file's type, under the name first seen */
+		for (k = 0; k < json_array_size(l->schema); k++) {
+			if (json_array_get(l->schema, k) == o) {
+				json_t *n = json_copy((json_t *)c);
+
+				json_object_set(n, "name", json_object_get(o, "name"));
+				json_array_set_new(l->schema, k, n);
+			}
+		}
 	}
 	buf_free(&a);
 	buf_free(&b);

@@ -198,12 +198,14 @@ test_union(void)
 	T_CHECK(add(&l, "2025-11-03", "[" I64("id") "," DEC("fare", 12, 2) "," DEC("tip", 8, 2) "]") == 0,
 	    "added, narrower: %s", err);
 	T_CHECK(add(&l, "2025-11-04", "[" DEC("tip", 10, 4) "," I64("id") "]") == 0, "tip widened both ways: %s", err);
+	/* a case-only rename is the same column, under the name first seen */
+	T_CHECK(add(&l, "2025-11-05", "[" DEC("Fare", 20, 2) "," STR("GONE") "]") == 0, "renamed: %s", err);
 	ddl = load_ddl(&l, 0, err, sizeof err);
-	T_STREQ(ddl, "CREATE TABLE db.s.trips (\n  \"id\" NUMBER(38,0),\n  \"fare\" NUMBER(18,2),\n"
+	T_STREQ(ddl, "CREATE TABLE db.s.trips (\n  \"id\" NUMBER(38,0),\n  \"fare\" NUMBER(20,2),\n"
 	    "  \"gone\" VARCHAR,\n  \"tip\" NUMBER(10,4),\n  \"date\" DATE\n);\n");
 	free(ddl);
-	T_CHECK(add(&l, "2025-11-05", "[" DEC("fare", 18, 4) "]") < 0, "neither holds the other");
-	T_STREQ(err, "2025-11-05: s3://land/t/2025-11-05: column \"fare\" is NUMBER(18,4) here, NUMBER(18,2) in the "
+	T_CHECK(add(&l, "2025-11-07", "[" DEC("fare", 18, 4) "]") < 0, "neither holds the other");
+	T_STREQ(err, "2025-11-07: s3://land/t/2025-11-07: column \"fare\" is NUMBER(18,4) here, NUMBER(20,2) in the "
 	    "files before: neither type holds the other (narrowed)");
 	T_CHECK(add(&l, "2025-11-06", "[" STR("id") "]") < 0, "incompatible");
 	T_STREQ(err, "2025-11-06: s3://land/t/2025-11-06: column \"id\" is VARCHAR here, NUMBER(38,0) in the "
