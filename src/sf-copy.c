@@ -277,7 +277,7 @@ evolve_stop(const struct sf_session *s, const struct evolve *e, const char *alte
 	}
 	buf_free(&b);
 	buf_free(&t);
-	die(EX_DATAERR, "%s: stopped before the load; nothing was run, the table is as it was", s->what);
+	die(EX_DATAERR, "%s: stopped before the load; no statement changed the table", s->what);
 }
 
 /* The files' schema against the table's (DESC TABLE): a difference stops under strict; under
