@@ -210,10 +210,21 @@ COMMIT;" ]
 @test "files that disagree on a column's type are refused, naming the file and the column" {
 	jq -c 'if .key | endswith("part-00002.parquet") then .schema[1].precision = 14 else . end' \
 		"$BATS_FILE_TMPDIR/files-15-r1.jsonl" >"$BATS_FILE_TMPDIR/drift.jsonl"
-	run_split sf-copy --ddl -p date -t "$TABLE" <"$BATS_FILE_TMPDIR/drift.jsonl"
+	run_split sf-copy -n -p date -s "$STAGE=$STAGE_URL" -t "$TABLE" <"$BATS_FILE_TMPDIR/drift.jsonl"
 	[ "$status" -eq 65 ]
 	[ -z "$output" ]
 	[ "$stderr" = "sf-copy: stdin:3: s3://$BUCKET/trips/date=2025-11-15/run=r1/part-00002.parquet: column \"Fare Amt\" is NUMBER(14,2) here, NUMBER(12,2) in s3://$BUCKET/trips/date=2025-11-15/run=r1/part-00000.parquet" ]
+	# --ddl prints the union of the files' schemas: a type one file widens is widened ...
+	run_split sf-copy --ddl -p date -t "$TABLE" <"$BATS_FILE_TMPDIR/drift.jsonl"
+	[ "$status" -eq 0 ]
+	grep -qx '  "Fare Amt" NUMBER(14,2),' <<<"$output"
+	# ... but two types neither of which holds the other are refused
+	jq -c 'if .key | endswith("part-00002.parquet") then .schema[1].scale = 4 else . end' \
+		"$BATS_FILE_TMPDIR/files-15-r1.jsonl" >"$BATS_FILE_TMPDIR/drift.jsonl"
+	run_split sf-copy --ddl -p date -t "$TABLE" <"$BATS_FILE_TMPDIR/drift.jsonl"
+	[ "$status" -eq 65 ]
+	[ -z "$output" ]
+	[ "$stderr" = "sf-copy: stdin:3: s3://$BUCKET/trips/date=2025-11-15/run=r1/part-00002.parquet: column \"Fare Amt\" is NUMBER(12,4) here, NUMBER(12,2) in the files before: neither type holds the other (narrowed)" ]
 }
 
 @test "files outside the stage URL are refused before anything runs" {
