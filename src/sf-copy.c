@@ -369,9 +369,9 @@ load(struct load *l, const char *conn_name, int add, char *sql)
 	tag = load_tag(l);
 	if ((rc = wait_earlier(&s, l, tag)))
 		die(stop_status(rc), "%s: interrupted", s.what);
+	s.query_tag = tag;	/* the ALTER statements of -e add are the load's too */
 	evolve(&s, l, add, &sql);
 	progress("%s: loading %zu files, %lld rows", s.what, l->nfiles, l->rows);
-	s.query_tag = tag;
 	rc = sf_execute(&s, sql, on_row, &res, err, sizeof err);
 	if (fflush(stdout) != 0)
 		stdout_fail();
