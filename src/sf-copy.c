@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "evolve.h"
 #include "http.h"
 #include "jsonl.h"
 #include "schema.h"
@@ -27,7 +28,8 @@ struct result {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-dinv] [-c connection] [-p column] [-k key] [-s stage=url] [-P pipe] -t table [file]\n",
+	fprintf(stderr, "usage: %s [-dinv] [-c connection] [-e strict|add] [-p column] [-k key] [-s stage=url] [-P pipe] "
+	    "-t table [file]\n",
 	    argv0);
 	exit(EX_USAGE);
 }
@@ -202,8 +204,153 @@ wait_earlier(struct sf_session *s, const struct load *l, const char *tag)
 	return rc;
 }
 
+/* A DESC TABLE row: kept whole (name, type, kind, …). */
+static void
+on_column(const char *line, size_t len, void *arg)
+{
+	json_t *o = json_loadb(line, len, 0, NULL);
+
+	if (!o)
+		die(EX_PROTOCOL, "DESC TABLE: a result row is not JSON");
+	json_array_append_new(arg, o);
+}
+
+static void
+on_nothing(const char *line, size_t len, void *arg)
+{
+	(void)line, (void)len, (void)arg;
+}
+
+/* A column name as the report shows it: quoted as SQL quotes it. */
+static const char *
+col_shown(struct buf *b, const char *name)
+{
+	buf_reset(b);
+	buf_add(b, NULL, 0);
+	if (sql_quote_ident(b, name, SQL_SNOWFLAKE) < 0)
+		buf_addstr(b, "(a name with control characters)");
+	return b->p;
+}
+
+/* The stop: one line naming the load, a table of the differing columns, and what -e add
+ * would run; nothing has been run. */
+static void __attribute__((noreturn))
+evolve_stop(const struct sf_session *s, const struct evolve *e, const char *alter)
+{
+	struct buf b = {0}, t = {0};
+	size_t i, w = strlen("column");
+	const char *p, *nl;
+
+	for (i = 0; i < e->ndiff; i++) {
+		const struct evolve_diff *d = &e->diff[i];
+
+		buf_reset(&t);
+		buf_add(&t, NULL, 0);
+		buf_addstr(&t, col_shown(&b, d->column));
+		if (d->table_column && strcmp(d->table_column, d->column) != 0)
+			buf_printf(&t, " (table: %s)", col_shown(&b, d->table_column));
+		if (t.len > w)
+			w = t.len;
+	}
+	warnmsg("%s: the files' schema differs from the table's:", s->what);
+	fprintf(stderr, "  %-*s  %-12s  %-20s  %s\n", (int)w, "column", "change", "file type", "table type");
+	for (i = 0; i < e->ndiff; i++) {
+		const struct evolve_diff *d = &e->diff[i];
+
+		buf_reset(&t);
+		buf_add(&t, NULL, 0);
+		buf_addstr(&t, col_shown(&b, d->column));
+		if (d->table_column && strcmp(d->table_column, d->column) != 0)
+			buf_printf(&t, " (table: %s)", col_shown(&b, d->table_column));
+		fprintf(stderr, "  %-*s  %-12s  %-20s  %s\n", (int)w, t.p, evolve_change_name(d->change),
+		    d->file_type ? d->file_type : "-", d->table_type ? d->table_type : "-");
+	}
+	if (e->stops)
+		fputs("  narrowed and incompatible changes stop the load under every -e setting\n", stderr);
+	else if (*alter)
+		fprintf(stderr, "  -e add would run, before the load:\n");
+	else
+		fputs("  -e add would run no statement\n", stderr);
+	for (p = alter; !e->stops && *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		fprintf(stderr, "    %.*s\n", (int)(nl - p), p);
+	}
+	buf_free(&b);
+	buf_free(&t);
+	die(EX_DATAERR, "%s: stopped before the load; no statement changed the table", s->what);
+}
+
+/* The files' schema against the table's (DESC TABLE): a difference stops under strict; under
+ * add the table gets the added and widened columns (one request, before the load's: DDL would
+ * commit the load's transaction) and *sql is rebuilt when a column is loaded under the table's
+ * spelling of its name. A table DESC cannot describe is left to the load to report. */
+static void
+evolve(struct sf_session *s, struct load *l, int add, char **sql)
+{
+	struct evolve e = {0};
+	struct buf q = {0}, b = {0};
+	json_t *cols = json_array();
+	char err[1024], *alter, *p, *nl;
+	size_t i;
+	int rc;
+
+	buf_addstr(&q, "DESC TABLE ");
+	sql_quote_name(&q, l->table, SQL_SNOWFLAKE);
+	rc = sf_execute(s, q.p, on_column, cols, err, sizeof err);
+	if (rc == STOP_INTERRUPTED)
+		die(stop_status(rc), "%s: interrupted", s->what);
+	if (rc == EX_DATAERR) {
+		progress("%s: cannot describe the table (%s); loading", s->what, err);
+		goto out;
+	}
+	if (rc)
+		die(rc, "%s", err);
+	if (evolve_compare(&e, l->schema, cols, l->part_col, err, sizeof err) < 0)
+		die(EX_PROTOCOL, "%s: DESC TABLE: %s", s->what, err);
+	if (e.ndiff == 0)
+		goto out;
+	if (!(alter = evolve_sql(&e, l->table, err, sizeof err)))
+		die(EX_DATAERR, "%s: %s", s->what, err);
+	if (!add || e.stops)
+		evolve_stop(s, &e, alter);
+	for (p = alter; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		warnmsg("%s: before the load, outside its transaction: %.*s", s->what, (int)(nl - p), p);
+	}
+	if (*alter && (rc = sf_execute(s, alter, on_nothing, NULL, err, sizeof err)))
+		die(stop_status(rc), "%s", err);
+	buf_add(&b, NULL, 0);
+	for (i = 0; i < e.ndiff; i++) {
+		if (e.diff[i].change != EVOLVE_DROPPED)
+			continue;
+		buf_addstr(&b, b.len ? ", " : "");
+		buf_addstr(&b, col_shown(&q, e.diff[i].column));
+	}
+	if (b.len)
+		warnmsg("%s: not in the files, loaded as NULL: %s", s->what, b.p);
+	if ((l->rename = evolve_renames(&e))) {
+		const char *from;
+		json_t *to;
+
+		json_object_foreach(l->rename, from, to) {
+			col_shown(&b, from);
+			warnmsg("%s: the files' %s loads into the table's %s", s->what, b.p,
+			    col_shown(&q, json_string_value(to)));
+		}
+		free(*sql);
+		if (!(*sql = load_sql(l, err, sizeof err)))
+			die(EX_DATAERR, "%s", err);
+	}
+	free(alter);
+out:
+	evolve_free(&e);
+	json_decref(cols);
+	buf_free(&q);
+	buf_free(&b);
+}
+
 static int
-load(struct load *l, const char *conn_name, const char *sql)
+load(struct load *l, const char *conn_name, int add, char *sql)
 {
 	struct result res = { l, ecalloc(l->nfiles, 1), 0, 0 };
 	struct sf_conn conn;
@@ -222,8 +369,9 @@ load(struct load *l, const char *conn_name, const char *sql)
 	tag = load_tag(l);
 	if ((rc = wait_earlier(&s, l, tag)))
 		die(stop_status(rc), "%s: interrupted", s.what);
+	s.query_tag = tag;	/* the ALTER statements of -e add are the load's too */
+	evolve(&s, l, add, &sql);
 	progress("%s: loading %zu files, %lld rows", s.what, l->nfiles, l->rows);
-	s.query_tag = tag;
 	rc = sf_execute(&s, sql, on_row, &res, err, sizeof err);
 	if (fflush(stdout) != 0)
 		stdout_fail();
@@ -248,6 +396,9 @@ load(struct load *l, const char *conn_name, const char *sql)
 	progress("%s: %lld rows loaded", s.what, res.loaded);
 	free(res.seen);
 	free(tag);
+	free(sql);
+	json_decref(l->rename);
+	l->rename = NULL;
 	free((char *)s.what);
 	sf_session_close(&s);
 	sf_conn_free(&conn);
@@ -277,21 +428,27 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "ddl", no_argument, NULL, 'd' },
+		{ "schema-evolution", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct load l = {0};
 	char *conn_name = NULL, *pipe = NULL, *sql, err[1024];
 	const char *name = "stdin";
-	int c, ddl = 0, dry = 0, if_not_exists = 0, rc;
+	int c, ddl = 0, dry = 0, if_not_exists = 0, add = 0, rc;
 	size_t lineno = 0;
 	FILE *in = stdin;
 	json_t *line;
 
 	setprogname(argv[0]);
-	while ((c = getopt_long(argc, argv, "P:c:dhik:np:s:t:v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "P:c:de:hik:np:s:t:v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': conn_name = optarg; break;
 		case 'd': ddl = 1; break;
+		case 'e':
+			if (strcmp(optarg, "strict") != 0 && strcmp(optarg, "add") != 0)
+				die(EX_USAGE, "-e %s: expected strict or add", optarg);
+			add = strcmp(optarg, "add") == 0;
+			break;
 		case 'i': if_not_exists = 1; break;
 		case 'n': dry = 1; break;
 		case 'k': l.part_key = optarg; break;
@@ -325,6 +482,7 @@ main(int argc, char *argv[])
 			die(EX_NOINPUT, "%s: %s", name, strerror(errno));
 	}
 	l.ddl = ddl || pipe;
+	l.merge = ddl;
 	while ((line = jsonl_read(in, name, &lineno))) {
 		char where[256];
 
@@ -342,11 +500,11 @@ main(int argc, char *argv[])
 		die(EX_DATAERR, "%s", err);
 	if (ddl || pipe || dry) {
 		fputs(sql, stdout);
+		free(sql);
 		rc = 0;
 	} else {
-		rc = load(&l, conn_name, sql);
+		rc = load(&l, conn_name, add, sql);
 	}
-	free(sql);
 	load_free(&l);
 	if (in != stdin)
 		fclose(in);

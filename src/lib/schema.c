@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "evolve.h"
 #include "jsonl.h"
 #include "schema.h"
 #include "sql.h"
@@ -212,6 +214,83 @@ schema_same(const struct load *l, const json_t *schema, const char *where, char 
 	return 0;
 }
 
+/* The one column of the union whose name differs from name by case only and that no column
+ * of the file names exactly (a case-only rename, as evolve.h matches them); else NULL. */
+static const json_t *
+column_case_only(const json_t *un, const json_t *schema, const char *name)
+{
+	const json_t *c, *found = NULL;
+	size_t i;
+
+	json_array_foreach(un, i, c) {
+		const char *n = json_str(c, "name");
+
+		if (n && strcasecmp(n, name) == 0 && !column_named(schema, n)) {
+			if (found)
+				return NULL;
+			found = c;
+		}
+	}
+	return found;
+}
+
+/* --ddl over several files: the file's schema added to the union held in l->schema. */
+static int
+schema_merge(struct load *l, const json_t *schema, const char *where, char *err, size_t errlen)
+{
+	struct buf a = {0}, b = {0};
+	const json_t *c, *o;
+	size_t i, k;
+	char d[64];
+	int rc = 0;
+
+	json_array_foreach(schema, i, c) {
+		const char *name = json_str(c, "name");
+		enum evolve_change ch;
+
+		buf_reset(&a);
+		buf_add(&a, NULL, 0);
+		if (!name) {
+			rc = errf(err, errlen, "%s: malformed schema", where);
+			break;
+		}
+		if (schema_sf_type(&a, c, err, errlen) < 0) {
+			rc = prefixed(err, errlen, where);
+			break;
+		}
+		if (!(o = column_named(l->schema, name)) && !(o = column_case_only(l->schema, schema, name))) {
+			json_array_append(l->schema, (json_t *)c);
+			continue;
+		}
+		buf_reset(&b);
+		buf_add(&b, NULL, 0);
+		if (schema_sf_type(&b, o, err, errlen) < 0) {
+			rc = prefixed(err, errlen, where);
+			break;
+		}
+		/* the union's type holds both: keep it, or take this file's if it holds the union's */
+		if ((ch = evolve_type_change(a.p, b.p)) == EVOLVE_SAME)
+			continue;
+		if (ch != EVOLVE_WIDENED && evolve_type_change(b.p, a.p) != EVOLVE_SAME) {
+			rc = errf(err, errlen, "%s: column \"%s\" is %s here, %s in the files before: "
+			    "neither type holds the other (%s)", where, shown(d, name), a.p, b.p, evolve_change_name(ch));
+			break;
+		}
+		/* this file's type, under the name first seen */
+		for (k = 0; k < json_array_size(l->schema); k++) {
+			if (json_array_get(l->schema, k) == o) {
+				json_t *n = json_copy((json_t *)c);
+
+				json_object_set(n, "name", json_object_get(o, "name"));
+				json_array_set_new(l->schema, k, n);
+			}
+		}
+	}
+	buf_free(&a);
+	buf_free(&b);
+	return rc;
+}
+
 int
 load_add(struct load *l, json_t *line, const char *where, char *err, size_t errlen)
 {
@@ -262,10 +341,11 @@ load_add(struct load *l, json_t *line, const char *where, char *err, size_t errl
 		buf_free(&t);
 		if (json_array_size(schema) == 0)
 			return errf(err, errlen, "%s: no columns", w);
-		l->schema = json_incref(schema);
+		l->schema = l->merge ? json_copy(schema) : json_incref(schema);
 		l->part_value = value ? estrdup(value) : NULL;
 		l->part_dates = 1;
-	} else if (schema_same(l, schema, w, err, errlen) < 0) {
+	} else if (l->merge ? schema_merge(l, schema, w, err, errlen) < 0 :
+	    schema_same(l, schema, w, err, errlen) < 0) {
 		return -1;
 	}
 	if (value && !sql_date_valid(value))
@@ -382,9 +462,12 @@ copy_columns(const struct load *l, struct buf *cols, struct buf *sel, char *err,
 	buf_add(cols, NULL, 0);
 	buf_add(sel, NULL, 0);
 	json_array_foreach(l->schema, i, c) {
+		const char *to = json_str(l->rename, json_str(c, "name"));
+
 		buf_addstr(cols, i ? ", " : "");
 		buf_addstr(sel, i ? ", " : "");
-		sql_quote_ident(cols, json_str(c, "name"), SQL_SNOWFLAKE);
+		/* a case-only rename: the file's column loads into the table's */
+		sql_quote_ident(cols, to ? to : json_str(c, "name"), SQL_SNOWFLAKE);
 		if (schema_sf_select(sel, c, err, errlen) < 0)
 			return -1;
 	}

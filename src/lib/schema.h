@@ -43,8 +43,11 @@ struct load {
 				 * they differ and the files hold the column, it is loaded from the
 				 * files (rows of another value fail the load's row check). */
 	int ddl;		/* gathering for CREATE TABLE: partitions may differ */
+	int merge;		/* with ddl: schema becomes the union of the files' schemas */
+	json_t *rename;		/* {"file column": "table column"} for the COPY (case-only
+				 * renames, see evolve.h), or NULL; borrowed */
 	/* gathered by load_add */
-	json_t *schema;		/* the first file's */
+	json_t *schema;		/* the first file's; with merge, the union */
 	char *part_value;	/* the first file's partition value */
 	int part_dates;		/* every partition value seen is a date */
 	struct load_file *files;
@@ -54,7 +57,10 @@ struct load {
 
 /* Adds one s3-ls-parquet line. where names it in diagnostics ("stdin:3"). 0, or -1 with err
  * set: no url/rows/schema, a file outside the stage URL, a schema that differs from the first
- * file's (naming the column), a partition value that differs from the first line's. */
+ * file's (naming the column), a partition value that differs from the first line's. With
+ * merge a differing schema is added to the union instead: new columns at the end, a type
+ * widened where one file's widens another's (evolve.h), an error naming the file and the
+ * column where neither type holds the other. */
 int load_add(struct load *, json_t *line, const char *where, char *err, size_t errlen);
 
 /* CREATE TABLE [IF NOT EXISTS] for the gathered schema, plus the partition column (DATE when

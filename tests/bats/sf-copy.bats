@@ -30,6 +30,12 @@ setup_file() {
 	for r in 15/run=r1 16/run=r1 15/run=r2 17/run=r1 18/run=r1; do
 		s3-ls-parquet "s3://$BUCKET/trips/date=2025-11-$r/" >"$d/files-${r%%/*}-${r##*=}.jsonl"
 	done
+	# An evolving table's files, one date a version (tests/gen/sf_evolve_files.py says which).
+	for v in 1 2 3 4; do
+		"$REPO/.venv/bin/python" "$REPO/tests/gen/sf_evolve_files.py" "$d/evo-v$v" v$v
+		aws_cli s3 cp --recursive --quiet "$d/evo-v$v" "s3://$BUCKET/trips/evo/date=2025-12-0$v/run=r1/"
+		s3-ls-parquet "s3://$BUCKET/trips/evo/date=2025-12-0$v/" >"$d/evo-v$v.jsonl"
+	done
 	s3-ls-parquet "s3://$BUCKET/other/" >"$d/other.jsonl"
 	s3-ls-parquet "s3://$BUCKET/trips/types/" >"$d/types.jsonl"
 	sf-exec "CREATE OR REPLACE DATABASE $DB; CREATE OR REPLACE STAGE $STAGE URL = '$STAGE_URL'" >&2
@@ -204,10 +210,21 @@ COMMIT;" ]
 @test "files that disagree on a column's type are refused, naming the file and the column" {
 	jq -c 'if .key | endswith("part-00002.parquet") then .schema[1].precision = 14 else . end' \
 		"$BATS_FILE_TMPDIR/files-15-r1.jsonl" >"$BATS_FILE_TMPDIR/drift.jsonl"
-	run_split sf-copy --ddl -p date -t "$TABLE" <"$BATS_FILE_TMPDIR/drift.jsonl"
+	run_split sf-copy -n -p date -s "$STAGE=$STAGE_URL" -t "$TABLE" <"$BATS_FILE_TMPDIR/drift.jsonl"
 	[ "$status" -eq 65 ]
 	[ -z "$output" ]
 	[ "$stderr" = "sf-copy: stdin:3: s3://$BUCKET/trips/date=2025-11-15/run=r1/part-00002.parquet: column \"Fare Amt\" is NUMBER(14,2) here, NUMBER(12,2) in s3://$BUCKET/trips/date=2025-11-15/run=r1/part-00000.parquet" ]
+	# --ddl prints the union of the files' schemas: a type one file widens is widened ...
+	run_split sf-copy --ddl -p date -t "$TABLE" <"$BATS_FILE_TMPDIR/drift.jsonl"
+	[ "$status" -eq 0 ]
+	grep -qx '  "Fare Amt" NUMBER(14,2),' <<<"$output"
+	# ... but two types neither of which holds the other are refused
+	jq -c 'if .key | endswith("part-00002.parquet") then .schema[1].scale = 4 else . end' \
+		"$BATS_FILE_TMPDIR/files-15-r1.jsonl" >"$BATS_FILE_TMPDIR/drift.jsonl"
+	run_split sf-copy --ddl -p date -t "$TABLE" <"$BATS_FILE_TMPDIR/drift.jsonl"
+	[ "$status" -eq 65 ]
+	[ -z "$output" ]
+	[ "$stderr" = "sf-copy: stdin:3: s3://$BUCKET/trips/date=2025-11-15/run=r1/part-00002.parquet: column \"Fare Amt\" is NUMBER(12,4) here, NUMBER(12,2) in the files before: neither type holds the other (narrowed)" ]
 }
 
 @test "files outside the stage URL are refused before anything runs" {
@@ -284,4 +301,165 @@ COMMIT;" ]
 	run sf-exec "SELECT EXECUTION_STATUS AS \"s\", QUERY_TAG AS \"tag\" FROM TABLE(sfcopy_t.INFORMATION_SCHEMA.QUERY_HISTORY())
 	    WHERE QUERY_ID = '$id'"
 	[ "$output" = '{"s":"SUCCESS","tag":"sf-copy SFCOPY_T.PUBLIC.TRIPS date=2025-11-16"}' ]
+}
+
+# Schema evolution (-e): a table created from v1's files and holding v1's date.
+evo_table() { # name
+	local t=sfcopy_t.public.$1
+	sf-copy --ddl -p date -t "$t" "$BATS_FILE_TMPDIR/evo-v1.jsonl" | sed 's/^CREATE TABLE/CREATE OR REPLACE TABLE/' |
+		sf-exec -f - >/dev/null
+	sf-copy -p date -s "$STAGE=$STAGE_URL" -t "$t" "$BATS_FILE_TMPDIR/evo-v1.jsonl" >/dev/null
+}
+
+evo_load() { # table version [sf-copy options]
+	local t=$1 v=$2
+	shift 2
+	sf-copy "$@" -p date -s "$STAGE=$STAGE_URL" -t "sfcopy_t.public.$t" "$BATS_FILE_TMPDIR/evo-$v.jsonl"
+}
+
+# The table's columns and rows, as sf-exec prints them.
+evo_state() {
+	sf-exec "DESC TABLE sfcopy_t.public.$1" | jq -c '[.name, .type]'
+	sf-exec "SELECT * FROM sfcopy_t.public.$1 ORDER BY \"id\"" | jq -c .
+}
+
+# The statements the service ran that name the table, but for queries: "TYPE count" lines.
+evo_history() {
+	sf-exec "SELECT QUERY_TYPE AS \"t\", COUNT(*) AS \"n\"
+	    FROM TABLE(sfcopy_t.INFORMATION_SCHEMA.QUERY_HISTORY(RESULT_LIMIT => 10000))
+	    WHERE QUERY_TEXT ILIKE '%public.$1%' AND QUERY_TYPE <> 'SELECT' GROUP BY 1 ORDER BY 1" | jq -r '"\(.t) \(.n)"'
+}
+
+@test "-e strict (the default): a changed schema stops before any statement changes the table: exit 65" {
+	evo_table evo_strict
+	before=$(evo_state evo_strict)
+	history=$(evo_history evo_strict)
+	run_split evo_load evo_strict v2
+	[ "$status" -eq 65 ]
+	[ -z "$output" ]
+	[ "$stderr" = 'sf-copy: sfcopy_t.public.evo_strict date=2025-12-02: the files'"'"' schema differs from the table'"'"'s:
+  column                  change        file type             table type
+  "fare"                  widened       NUMBER(18,2)          NUMBER(10,2)
+  "Zone" (table: "zone")  renamed       VARCHAR               VARCHAR(16777216)
+  "tip"                   added         NUMBER(8,2)           -
+  "note"                  dropped       -                     VARCHAR(16777216)
+  -e add would run, before the load:
+    ALTER TABLE sfcopy_t.public.evo_strict ALTER COLUMN "fare" SET DATA TYPE NUMBER(18,2);
+    ALTER TABLE sfcopy_t.public.evo_strict ADD COLUMN IF NOT EXISTS "tip" NUMBER(8,2);
+sf-copy: sfcopy_t.public.evo_strict date=2025-12-02: stopped before the load; no statement changed the table' ]
+	# the service's statement log: one DESC TABLE more, nothing else (no ALTER, DELETE or COPY)
+	after=$(evo_history evo_strict)
+	[ "$(grep -v '^DESCRIBE ' <<<"$after")" = "$(grep -v '^DESCRIBE ' <<<"$history")" ]
+	[ "$(sed -n 's/^DESCRIBE //p' <<<"$after")" -eq "$(( $(sed -n 's/^DESCRIBE //p' <<<"$history") + 1 ))" ]
+	[ "$(evo_state evo_strict)" = "$before" ]
+	# said the same ways
+	run_split evo_load evo_strict v2 -e strict
+	[ "$status" -eq 65 ]
+	[ "$(wc -l <<<"$stderr")" -eq 10 ]
+	run_split evo_load evo_strict v2 --schema-evolution=strict
+	[ "$status" -eq 65 ]
+	[ "$(wc -l <<<"$stderr")" -eq 10 ]
+	[ "$(evo_history evo_strict | grep -v '^DESCRIBE ')" = "$(grep -v '^DESCRIBE ' <<<"$history")" ]
+	[ "$(evo_state evo_strict)" = "$before" ]
+}
+
+@test "-e add: added, widened, dropped and renamed columns converge; older files load after the widening" {
+	local t=sfcopy_t.public.evo_add
+	evo_table evo_add
+	run_split evo_load evo_add v2 -e add
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '"\(.status) \(.rows_loaded)"' <<<"$output")" = "LOADED 10" ]
+	[ "$stderr" = "sf-copy: $t date=2025-12-02: before the load, outside its transaction: ALTER TABLE $t ALTER COLUMN \"fare\" SET DATA TYPE NUMBER(18,2);
+sf-copy: $t date=2025-12-02: before the load, outside its transaction: ALTER TABLE $t ADD COLUMN IF NOT EXISTS \"tip\" NUMBER(8,2);
+sf-copy: $t date=2025-12-02: not in the files, loaded as NULL: \"note\"
+sf-copy: $t date=2025-12-02: the files' \"Zone\" loads into the table's \"zone\"" ]
+	run sf-exec "DESC TABLE $t"
+	[ "$(jq -r '"\(.name) \(.type)"' <<<"$output")" = 'id NUMBER(38,0)
+fare NUMBER(18,2)
+zone VARCHAR(16777216)
+note VARCHAR(16777216)
+date DATE
+tip NUMBER(8,2)' ]
+	# the new date: the widened fare whole, the renamed zone in the table's column, note NULL
+	run sf-exec "SELECT COUNT(*) AS \"n\", SUM(\"fare\")::VARCHAR AS \"fare\", SUM(\"tip\")::VARCHAR AS \"tip\",
+	    COUNT(\"note\") AS \"notes\", MIN(\"zone\") AS \"zone\" FROM $t WHERE \"date\" = '2025-12-02'"
+	[ "$output" = '{"n":10,"fare":"100000000193.75","tip":"38.75","notes":0,"zone":"z11"}' ]
+	# the date before: as it was, tip NULL
+	run sf-exec "SELECT COUNT(*) AS \"n\", SUM(\"fare\")::VARCHAR AS \"fare\", COUNT(\"tip\") AS \"tips\",
+	    COUNT(\"note\") AS \"notes\" FROM $t WHERE \"date\" = '2025-12-01'"
+	[ "$output" = '{"n":10,"fare":"68.75","tips":0,"notes":10}' ]
+	# converged: a re-run alters nothing and replaces the date
+	state=$(evo_state evo_add)
+	run_split evo_load evo_add v2 -e add
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "sf-copy: $t date=2025-12-02: not in the files, loaded as NULL: \"note\"
+sf-copy: $t date=2025-12-02: the files' \"Zone\" loads into the table's \"zone\"" ]
+	[ "$(evo_state evo_add)" = "$state" ]
+	# an older, narrower date (fare DECIMAL(10,2), no tip) loads into the widened table
+	run_split evo_load evo_add v1 -e add
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .status <<<"$output")" = LOADED ]
+	[ "$stderr" = "sf-copy: $t date=2025-12-01: not in the files, loaded as NULL: \"tip\"" ]
+	[ "$(evo_state evo_add)" = "$state" ]
+}
+
+@test "-e add: incompatible (STRING to INT) and narrowed (a scale change) stop, the table as it was" {
+	local t=sfcopy_t.public.evo_bad
+	evo_table evo_bad
+	before=$(evo_state evo_bad)
+	history=$(evo_history evo_bad)
+	run_split evo_load evo_bad v3 -e add
+	[ "$status" -eq 65 ]
+	[ -z "$output" ]
+	[ "$stderr" = "sf-copy: $t date=2025-12-03: the files' schema differs from the table's:
+  column  change        file type             table type
+  \"zone\"  incompatible  NUMBER(38,0)          VARCHAR(16777216)
+  narrowed and incompatible changes stop the load under every -e setting
+sf-copy: $t date=2025-12-03: stopped before the load; no statement changed the table" ]
+	run_split evo_load evo_bad v4 -e add
+	[ "$status" -eq 65 ]
+	[ -z "$output" ]
+	grep -qx '  "fare"  narrowed      NUMBER(10,4)          NUMBER(10,2)' <<<"$stderr"
+	grep -qx '  narrowed and incompatible changes stop the load under every -e setting' <<<"$stderr"
+	[ "$(evo_history evo_bad | grep -v '^DESCRIBE ')" = "$(grep -v '^DESCRIBE ' <<<"$history")" ]
+	[ "$(evo_state evo_bad)" = "$before" ]
+}
+
+@test "--ddl over several dates' files: CREATE TABLE for the union of their schemas" {
+	cat "$BATS_FILE_TMPDIR/evo-v1.jsonl" "$BATS_FILE_TMPDIR/evo-v2.jsonl" >"$BATS_FILE_TMPDIR/evo-v12.jsonl"
+	run_split sf-copy --ddl -p date -t sfcopy_t.public.evo_union "$BATS_FILE_TMPDIR/evo-v12.jsonl"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = 'CREATE TABLE sfcopy_t.public.evo_union (
+  "id" NUMBER(38,0),
+  "fare" NUMBER(18,2),
+  "zone" VARCHAR,
+  "note" VARCHAR,
+  "tip" NUMBER(8,2),
+  "date" DATE
+);' ]
+	# the union's table: the older date loads, its files lacking only tip
+	sf-exec -f - <<<"$output" >/dev/null
+	run_split evo_load evo_union v1 -e add
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "sf-copy: sfcopy_t.public.evo_union date=2025-12-01: not in the files, loaded as NULL: \"tip\"" ]
+	cat "$BATS_FILE_TMPDIR/evo-v2.jsonl" "$BATS_FILE_TMPDIR/evo-v3.jsonl" >"$BATS_FILE_TMPDIR/evo-v23.jsonl"
+	run_split sf-copy --ddl -p date -t sfcopy_t.public.evo_union "$BATS_FILE_TMPDIR/evo-v23.jsonl"
+	[ "$status" -eq 65 ]
+	[ -z "$output" ]
+	[ "$stderr" = "sf-copy: $BATS_FILE_TMPDIR/evo-v23.jsonl:2: s3://$BUCKET/trips/evo/date=2025-12-03/run=r1/part-00000.parquet: column \"zone\" is NUMBER(38,0) here, VARCHAR in the files before: neither type holds the other (incompatible)" ]
+}
+
+@test "-e: usage; -n stays offline; a table that does not exist fails the load as before" {
+	run_split sf-copy -e lax -p date -s "$STAGE=$STAGE_URL" -t "$TABLE" </dev/null
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "sf-copy: -e lax: expected strict or add" ]
+	SNOWFLAKE_HOME=/nonexistent run_split evo_load evo_strict v2 -n -e add
+	[ "$status" -eq 0 ]
+	[[ $output == *'COPY INTO sfcopy_t.public.evo_strict ("id", "fare", "Zone", "tip", "date")'* ]]
+	run_split evo_load evo_none v1 -e add
+	[ "$status" -eq 65 ]
+	[ -z "$output" ]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	[[ $stderr == "sf-copy: sfcopy_t.public.evo_none date=2025-12-01: "*"does not exist"*"rolled back, the table is as it was" ]]
 }
