@@ -133,6 +133,8 @@ row() {
 		run_split pub "$w" backfill FROM=$D1 TO=$D2
 		[ "$status" -eq 0 ]
 		[ "$(printf '%s\n' "$output" | grep -c 'match$')" -eq 2 ]
+		# The table's columns were read into a temporary file, gone with the step.
+		[ -z "$(ls "$(state "$w")"/*/*.tmp* 2>/dev/null)" ]
 	done
 }
 
