@@ -176,7 +176,7 @@ endif
 # after its file), and that no two tables share a dataset, stage, target table or pipe.
 CONFIG_VARS = SOURCE_TABLE DATE_COLUMN LANDING DATASET TARGET_FILE_SIZE TARGET_TABLE STAGE \
 	INTEGRATION AWS_ROLE_NAME AWS_ACCOUNT_ID DBX_PROFILE DBX_WAREHOUSE SF_CONNECTION \
-	READER_ROLE PIPE KEY DATE FROM TO
+	READER_ROLE PIPE KEY SCHEMA_EVOLUTION DATE FROM TO
 runbook-config:
 	@test -f config.mk || { echo "config.mk: missing here; start from $(SHARE)/config.mk" >&2; exit 78; }
 	@GOALS=$(call q,$(MAKECMDGOALS)) TABLE=$(call q,$(TABLE)) MULTI=$(call q,$(MULTI)) TABLES=$(call q,$(TABLES)) \
@@ -240,12 +240,16 @@ state/$(DATASET)/table.done: | $(SCHEMA_FILES)
 	$(call TOOL,sf-copy) -d -i -p $(call q,$(DATE_COLUMN)) -k date -t $(call q,$(TARGET_TABLE)) $(SCHEMA_FILES) | \
 		$(SF) -f - >/dev/null && touch $@
 
-# 6. Per date: load exactly those files, atomically (DELETE + COPY in one transaction).
+# 6. Per date: load exactly those files, atomically (DELETE + COPY in one transaction). The
+#    files' schema is first compared with the table's: SCHEMA_EVOLUTION says whether a
+#    difference stops the load (strict) or is applied to the table before it (add); see
+#    dbx2sf(7), Schema evolution.
 load: $(foreach d,$(DATES),$(STATE)/$(d)/load.jsonl) | runbook-config
 $(STATE)/%/load.jsonl: $(STATE)/%/files.jsonl | $(STATE)/table.done $(STATE)/stage.done
 	$(FRESH)
 	$(call TOOL,sf-copy) $(if $(SF_CONNECTION),-c $(call q,$(SF_CONNECTION))) -p $(call q,$(DATE_COLUMN)) -k date \
-		-s $(call q,$(STAGE)=$(LANDING)/$(DATASET)/) -t $(call q,$(TARGET_TABLE)) $< $(WRITE)
+		-e $(call q,$(or $(SCHEMA_EVOLUTION),strict)) -s $(call q,$(STAGE)=$(LANDING)/$(DATASET)/) \
+		-t $(call q,$(TARGET_TABLE)) $< $(WRITE)
 
 # 7. Per date: profiles of source and target, compared with the footers. parity.jsonl exists
 #    only when every metric matched: it is the proof that the date is done.
@@ -257,10 +261,14 @@ $(STATE)/%/source.jsonl: $(STATE)/%/files.jsonl
 	v=$$(jq -r '.version // empty' $(@D)/export.json) && \
 	$(call TOOL,parity-check) -s spark -t $(call q,$(SOURCE_TABLE)) -p $(call q,$(DATE_COLUMN)) $${v:+-V "$$v"} -d $(call q,$*) $< | \
 		$(DBX) -f - $(WRITE)
+#    The target is profiled against the table's columns as they are now (DESC TABLE, read
+#    afresh into a temporary file each time): a column the date's files lack must be all NULL
+#    for the date, so an older date is proven again after a later date added a column.
 $(STATE)/%/target.jsonl: $(STATE)/%/load.jsonl
 	$(FRESH)
-	$(call TOOL,parity-check) -s snowflake -t $(call q,$(TARGET_TABLE)) -p $(call q,$(DATE_COLUMN)) -d $(call q,$*) \
-		$(@D)/files.jsonl | $(SF) -f - $(WRITE)
+	c=$@.tmp.$$$$.columns; { $(SF) -D table=$(call q,$(TARGET_TABLE)) 'DESC TABLE <% table %>' >$$c && \
+		$(call TOOL,parity-check) -s snowflake -t $(call q,$(TARGET_TABLE)) -p $(call q,$(DATE_COLUMN)) -T $$c \
+		-d $(call q,$*) $(@D)/files.jsonl | $(SF) -f -; s=$$?; rm -f $$c; (exit $$s); } $(WRITE)
 $(STATE)/%/parity.jsonl: $(STATE)/%/source.jsonl $(STATE)/%/target.jsonl $(STATE)/%/files.jsonl
 	$(FRESH)
 	$(call TOOL,parity-check) -p date $^ >$@.tmp.$$$$ && mv -f $@.tmp.$$$$ $@ && { $(STEP) $@ 0 /dev/null; } || \

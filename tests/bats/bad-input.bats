@@ -169,6 +169,8 @@ check() {
 		2|config: PIPE: not set|-PIPE|pipe
 		2|config: KEY: not set|-KEY|diff DATE=2025-10-01
 		2|config: KEY = 'id;x': not a key|KEY = id;x|diff DATE=2025-10-01
+		2|config: SCHEMA_EVOLUTION = 'loose': not strict or add|SCHEMA_EVOLUTION = loose|load DATE=2025-10-01
+		2|config: SCHEMA_EVOLUTION = 'ADD': not strict or add|SCHEMA_EVOLUTION = ADD|backfill DATE=2025-10-01
 		2|config: DATE = '2025-02-30': not a date|DATE = 2025-02-30|backfill
 		2|config: DATE = '20250201': not a date|DATE = 20250201|backfill
 		2|dates: FROM=2025-10-03 is after TO=2025-10-01: not a date range|FROM = 2025-10-03|backfill TO=2025-10-01

@@ -40,3 +40,28 @@ signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 r, w = os.pipe(); os.close(r); os.dup2(w, 1); os.close(w)
 os.execvp(sys.argv[1], sys.argv[1:])' "$@"
 }
+
+# The runbook on the local stack, for the files that publish a Delta table end to end.
+# seed_trips ARG…: seed_trips.py's statements (--print-sql ARG…) run through the Databricks
+# stand-in's API, one at a time, as a user would send them.
+seed_trips() {
+	"$REPO/.venv/bin/python" "$REPO/tests/stack/databricks/seed_trips.py" --print-sql "$@" |
+		jq -r '.statement | @base64' | while read -r s; do
+			printf '%s' "$s" | base64 -d | dbx-exec -f - >/dev/null || exit
+		done
+}
+
+# write_config DIR NAME=VALUE…: DIR/config.mk with those settings, after the ones every test
+# shares (a later line wins in make): a small file size, so that a date lands as several files,
+# and an AWS role that the IAM stand-in accepts.
+write_config() {
+	local dir=$1 a
+	shift
+	mkdir -p "$dir"
+	{
+		printf '%-16s = %s\n' TARGET_FILE_SIZE 32K AWS_ROLE_NAME t-snowflake-read AWS_ACCOUNT_ID 123456789012
+		for a in "$@"; do
+			printf '%-16s = %s\n' "${a%%=*}" "${a#*=}"
+		done
+	} >"$dir/config.mk"
+}

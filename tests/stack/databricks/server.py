@@ -308,7 +308,14 @@ class Engine:
         if export:
             self._export(st, sess, text, args, export)
             return
-        df = sess.sql(text, args=args) if args else sess.sql(text)
+        try:
+            df = sess.sql(text, args=args) if args else sess.sql(text)
+        except Exception as e:
+            if not widen_type(sess, text, e):
+                raise
+            st.columns = []  # a command: no columns, no rows
+            self._store_rows(st, [])
+            return
         self._collect(st, df)
 
     def _bind_parameters(self, sess, params, text):
@@ -476,6 +483,66 @@ def parse_export(text):
         return None
     url = m.group(2) if m.group(2) is not None else m.group(3)
     return m.start(1), m.end(1), url
+
+
+# ALTER TABLE t {ALTER|CHANGE} [COLUMN] c TYPE type: Delta type widening.
+_ALTER_TYPE = re.compile(r"\s*ALTER\s+TABLE\s+((?:`[^`]+`|\w+)(?:\s*\.\s*(?:`[^`]+`|\w+)){0,2})\s+"
+                         r"(?:ALTER|CHANGE)\s+(?:COLUMN\s+)?(`[^`]+`|\w+)\s+TYPE\s+(\w+(?:\s*\(\s*\d+\s*"
+                         r"(?:,\s*\d+\s*)?\))?)\s*;?\s*$", re.I | re.S)
+_INT_DIGITS = {"byte": 3, "short": 5, "integer": 10, "long": 20}
+
+
+def widening_allowed(old, new):
+    """Whether Databricks' type widening (DBR 16.4+, Delta 4.0) takes old -> new in place."""
+    o, n = old.typeName(), new.typeName()
+    ints = list(_INT_DIGITS)
+    if o in ints and n in ints:
+        return ints.index(n) > ints.index(o)
+    if o in ints and n.startswith("decimal"):
+        return new.precision - new.scale >= _INT_DIGITS[o]
+    if o in ("byte", "short", "integer") and n == "double":
+        return True
+    if o == "float" and n == "double":
+        return True
+    if o.startswith("decimal") and n.startswith("decimal"):
+        return (new.precision, new.scale) != (old.precision, old.scale) and \
+            new.scale >= old.scale and new.precision - new.scale >= old.precision - old.scale
+    return o == "date" and n == "timestamp_ntz"
+
+
+def widen_type(sess, text, err):
+    """Delta Lake 3.3 widens only BYTE/SHORT/INT among integers; Databricks (Delta 4.0) also
+    widens INT to BIGINT, DECIMAL precision and scale up, FLOAT to DOUBLE, DATE to TIMESTAMP_NTZ.
+    When Delta refused such a change on a table with delta.enableTypeWidening, rewrite the
+    table with the column cast (CREATE OR REPLACE … AS SELECT: a new version, older versions
+    still readable in their own schema) and return True; else False (Delta's error stands)."""
+    if "DELTA_UNSUPPORTED_ALTER_TABLE_CHANGE_COL_OP" not in str(err):
+        return False
+    m = _ALTER_TYPE.match(re.sub(r"--[^\n]*|/\*.*?\*/", " ", text, flags=re.S))
+    if not m:
+        return False
+    table, column, new_type = m.group(1), m.group(2).strip("`"), m.group(3)
+    detail = sess.sql("DESCRIBE DETAIL %s" % table).collect()[0]
+    props = dict(detail["properties"] or {})
+    if str(props.get("delta.enableTypeWidening", "")).lower() != "true":
+        return False
+    from pyspark.sql.types import _parse_datatype_string
+    fields = sess.table(table).schema.fields
+    match = [f for f in fields if f.name.lower() == column.lower()]
+    new = _parse_datatype_string(new_type)
+    if len(match) != 1 or not widening_allowed(match[0].dataType, new):
+        return False
+    q = lambda n: "`%s`" % n.replace("`", "``")
+    select = ", ".join("CAST(%s AS %s) AS %s" % (q(f.name), new.simpleString(), q(f.name))
+                       if f is match[0] else q(f.name) for f in fields)
+    props.pop("delta.columnMapping.maxColumnId", None)
+    parts = detail["partitionColumns"] or []
+    sess.sql("CREATE OR REPLACE TABLE %s USING DELTA%s%s AS SELECT %s FROM %s" % (
+        table, " PARTITIONED BY (%s)" % ", ".join(map(q, parts)) if parts else "",
+        " TBLPROPERTIES (%s)" % ", ".join("'%s' = '%s'" % (k, str(v).replace("'", "\\'"))
+                                          for k, v in sorted(props.items())) if props else "",
+        select, table))
+    return True
 
 
 def guard_set(text):

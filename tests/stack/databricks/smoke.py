@@ -136,6 +136,7 @@ def main():
         s3.put_object(Bucket="landing", Key="exp/d=1/stale.parquet", Body=b"old")
         api = Api(base)
         scenario(api, base, s3)
+        evolution(api, s3)
         import sdk_checks
         try:
             sdk_checks.run(check, base, PAT, WH, "sp-smoke", "sp-secret-smoke",
@@ -307,6 +308,103 @@ def scenario(api, base, s3):
     _st, r = api.run("SELECT * FROM main.sales.cdfv VERSION AS OF 1")
     check("VERSION AS OF a view fails (UNSUPPORTED_FEATURE.TIME_TRAVEL)", r["status"]["state"] == "FAILED"
           and "TIME_TRAVEL" in r["status"]["error"]["message"], json.dumps(r)[:300])
+
+
+def evolution(api, s3):
+    """A Delta table whose schema changes, as a publication meets it (dbx2sf(7), Schema
+    evolution): every change through the API, and each older version still read, exported and
+    profiled in its own schema."""
+    t = "main.sales.evo"
+
+    def ok(q, **kw):
+        _st, r = api.run(q, **kw)
+        good = r["status"]["state"] == "SUCCEEDED"
+        if not good:
+            print("     %s: %s" % (q[:80], json.dumps(r["status"])[:400]))
+        return good, r
+
+    def types(version=None):
+        _st, r = api.run("SELECT * FROM %s%s LIMIT 0" % (t, " VERSION AS OF %d" % version if version is not None else ""))
+        return {c["name"]: c["type_text"] for c in r.get("manifest", {}).get("schema", {}).get("columns", [])}
+
+    steps = [
+        "CREATE TABLE %s (id BIGINT, fare DECIMAL(10,2), pax INT, zone STRING, code STRING, d DATE) "
+        "USING DELTA PARTITIONED BY (d) TBLPROPERTIES ('delta.enableTypeWidening' = 'true', "
+        "'delta.columnMapping.mode' = 'name')" % t,                                             # v0
+        "INSERT INTO %s VALUES (1, 1.25, 5, 'a', '7', DATE'2025-01-01')" % t,                      # v1
+        "ALTER TABLE %s ADD COLUMNS (tip DECIMAL(10,2))" % t,                                      # v2
+        "INSERT INTO %s VALUES (2, 2.50, 6, 'b', '8', DATE'2025-01-02', 0.50)" % t,                # v3
+        "ALTER TABLE %s ALTER COLUMN fare TYPE DECIMAL(18,2)" % t,                                 # v4
+        "ALTER TABLE %s CHANGE COLUMN pax TYPE BIGINT" % t,                                        # v5
+        "INSERT INTO %s VALUES (3, 12345678901.25, 3000000000, 'c', '9', DATE'2025-01-03', 1.00)" % t,  # v6
+        "ALTER TABLE %s DROP COLUMN zone" % t,                                                     # v7
+        # STRING to INT: no ALTER does it; the table is rewritten (its history kept).
+        "CREATE OR REPLACE TABLE %s PARTITIONED BY (d) TBLPROPERTIES ('delta.enableTypeWidening' = "
+        "'true', 'delta.columnMapping.mode' = 'name') AS SELECT id, fare, pax, CAST(code AS INT) AS code, "
+        "d, tip FROM %s" % (t, t),                                                                 # v8
+    ]
+    done = all(ok(q)[0] for q in steps)
+    check("evolution: ADD COLUMNS, ALTER COLUMN TYPE (widening), DROP COLUMN, CREATE OR REPLACE AS SELECT", done)
+    _good, r = ok("DESCRIBE TABLE %s" % t)
+    desc = {row[0]: row[1] for row in r.get("result", {}).get("data_array", []) if row[0] and not row[0].startswith("#")}
+    check("evolution: DESCRIBE shows the schema now",
+          desc == {"id": "bigint", "fare": "decimal(18,2)", "pax": "bigint", "code": "int", "d": "date",
+                   "tip": "decimal(10,2)"}, json.dumps(desc))
+    _good, r = ok("DESCRIBE HISTORY %s LIMIT 1" % t)
+    check("evolution: one version per change", rows_of(r)[:1] and rows_of(r)[0][0] == "8", json.dumps(rows_of(r))[:200])
+    want = {
+        1: {"id": "BIGINT", "fare": "DECIMAL(10,2)", "pax": "INT", "zone": "STRING", "code": "STRING", "d": "DATE"},
+        3: {"id": "BIGINT", "fare": "DECIMAL(10,2)", "pax": "INT", "zone": "STRING", "code": "STRING", "d": "DATE",
+            "tip": "DECIMAL(10,2)"},
+        4: {"id": "BIGINT", "fare": "DECIMAL(18,2)", "pax": "INT", "zone": "STRING", "code": "STRING", "d": "DATE",
+            "tip": "DECIMAL(10,2)"},
+        6: {"id": "BIGINT", "fare": "DECIMAL(18,2)", "pax": "BIGINT", "zone": "STRING", "code": "STRING",
+            "d": "DATE", "tip": "DECIMAL(10,2)"},
+        7: {"id": "BIGINT", "fare": "DECIMAL(18,2)", "pax": "BIGINT", "code": "STRING", "d": "DATE",
+            "tip": "DECIMAL(10,2)"},
+        8: {"id": "BIGINT", "fare": "DECIMAL(18,2)", "pax": "BIGINT", "code": "INT", "d": "DATE",
+            "tip": "DECIMAL(10,2)"},
+    }
+    for v, w in want.items():
+        got = types(v)
+        check("evolution: VERSION AS OF %d has its own schema" % v, got == w, json.dumps(got))
+    # The older dates, read at their versions as parity-check's Spark profile reads them.
+    _good, r = ok("SELECT count(*), sum(fare), max(pax), max(zone) FROM %s VERSION AS OF 1 "
+                  "WHERE d = DATE'2025-01-01'" % t)
+    check("evolution: a profile at version 1", rows_of(r) == [["1", "1.25", "5", "a"]], json.dumps(rows_of(r)))
+    _good, r = ok("SELECT count(*), sum(fare), max(pax) FROM %s VERSION AS OF 6 WHERE d = DATE'2025-01-03'" % t)
+    check("evolution: a profile at version 6 (widened values)",
+          rows_of(r) == [["1", "12345678901.25", "3000000000"]], json.dumps(rows_of(r)))
+    _good, r = ok("SELECT code, fare FROM %s WHERE d = DATE'2025-01-01'" % t)
+    check("evolution: the rewritten table holds the old rows, cast", rows_of(r) == [["7", "1.25"]], json.dumps(rows_of(r)))
+    # dbx-export's statement at an older version, and at the newest.
+    for v, d in ((1, "2025-01-01"), (8, "2025-01-03")):
+        good, _r = ok("INSERT OVERWRITE DIRECTORY 's3://landing/evo/v%d/' USING PARQUET OPTIONS ('compression' "
+                      "'snappy') SELECT /*+ REPARTITION(1) */ * FROM %s VERSION AS OF %d WHERE d = DATE'%s'"
+                      % (v, t, v, d))
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="landing", Prefix="evo/v%d/" % v).get("Contents", [])]
+        check("evolution: export at version %d" % v, good and any(k.endswith(".parquet") for k in keys), keys)
+    # What Delta refuses stays refused.
+    for q, why in (("ALTER TABLE %s ALTER COLUMN fare TYPE DECIMAL(10,2)" % t, "a narrowing"),
+                   ("ALTER TABLE %s ALTER COLUMN tip TYPE DECIMAL(12,1)" % t, "a scale cut"),
+                   ("ALTER TABLE %s ALTER COLUMN code TYPE STRING" % t, "INT to STRING")):
+        _st, r = api.run(q)
+        msg = r["status"].get("error", {}).get("message", "")
+        check("evolution: %s is refused" % why, r["status"]["state"] == "FAILED" and (
+              "[DELTA_UNSUPPORTED_ALTER_TABLE_CHANGE_COL_OP]" in msg or "[NOT_SUPPORTED_CHANGE_COLUMN]" in msg),
+              json.dumps(r["status"])[:300])
+    ok("CREATE TABLE main.sales.evo2 (pax INT) USING DELTA")
+    _st, r = api.run("ALTER TABLE main.sales.evo2 ALTER COLUMN pax TYPE BIGINT")
+    check("evolution: no widening without delta.enableTypeWidening", r["status"]["state"] == "FAILED",
+          json.dumps(r["status"])[:300])
+    _good, r = ok("CREATE TABLE main.sales.evo3 AS SELECT 1 AS x")
+    _good, r = ok("DESCRIBE DETAIL main.sales.evo3")
+    check("evolution: a table made without USING is a Delta table", rows_of(r)[:1] and rows_of(r)[0][0] == "delta",
+          json.dumps(rows_of(r))[:200])
+
+
+def rows_of(r):
+    return r.get("result", {}).get("data_array", [])
 
 
 if __name__ == "__main__":

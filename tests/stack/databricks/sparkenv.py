@@ -77,6 +77,10 @@ def spark_session(state_dir, app="dbx-standin", timestamp_type="INT96"):
         # Databricks SQL warehouses run with ANSI_MODE = TRUE by default.
         .config("spark.sql.ansi.enabled", "true")
         .config("spark.sql.parquet.outputTimestampType", timestamp_type)
+        # A table made without USING is a Delta table, as on Databricks (CREATE OR REPLACE
+        # TABLE t AS SELECT …, the SQL way to rewrite a table with a new schema).
+        .config("spark.sql.sources.default", "delta")
+        .config("spark.sql.legacy.createHiveTableByDefault", "false")
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
     )
