@@ -64,6 +64,9 @@ void profile_free(struct profile *);
 /* The pieces of the profile query that row-diff(1) computes over other slices of a date, so
  * that both tools hash exactly the same text. */
 
+/* The text of an integer-valued expression x: CAST(x AS STRING) / TO_VARCHAR(x). */
+void profile_text_sql(struct buf *, const char *x, enum sql_dialect);
+
 /* The canonical text of expression x (a value of column c's type) in dialect d, as the checksum
  * uses it; NULL stays NULL. Nothing is appended for PROFILE_NULLS_ONLY. */
 void profile_canon_sql(struct buf *, const struct profile_col *c, const char *x, enum sql_dialect);
