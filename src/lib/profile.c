@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "jsonl.h"
 #include "profile.h"
@@ -62,6 +63,19 @@ type_text(const json_t *col)
 	return b.p ? b.p : estrdup("");
 }
 
+/* A column name the query can profile. */
+static int
+name_check(const char *name, char *err, size_t errlen)
+{
+	if (!*name || sql_has_control(name))
+		return errf(err, errlen, "a column name that is empty or has control characters");
+	if (is(name, PART_ALIAS) || is(name, MD5_ALIAS))
+		return errf(err, errlen, "column \"%s\": the name is reserved for the profile query", name);
+	if (strlen(name) + strlen(".nulls") > IDENT_MAX)
+		return errf(err, errlen, "column \"%.40s...\": name too long for a metric name", name);
+	return 0;
+}
+
 static int
 col_init(struct profile_col *c, const json_t *col, char *err, size_t errlen)
 {
@@ -71,12 +85,8 @@ col_init(struct profile_col *c, const json_t *col, char *err, size_t errlen)
 
 	if (!json_is_object(col) || !name || !phys || (lv && !json_is_null(lv) && !log))
 		return errf(err, errlen, "malformed schema element");
-	if (!*name || sql_has_control(name))
-		return errf(err, errlen, "a column name that is empty or has control characters");
-	if (is(name, PART_ALIAS) || is(name, MD5_ALIAS))
-		return errf(err, errlen, "column \"%s\": the name is reserved for the profile query", name);
-	if (strlen(name) + strlen(".nulls") > IDENT_MAX)
-		return errf(err, errlen, "column \"%.40s...\": name too long for a metric name", name);
+	if (name_check(name, err, errlen) < 0)
+		return -1;
 	memset(c, 0, sizeof *c);
 	c->kind = PROFILE_NULLS_ONLY;
 	if (is(json_str(col, "repetition"), "REPEATED") || is(phys, "GROUP") || is(log, "LIST") || is(log, "MAP")) {
@@ -130,6 +140,7 @@ col_free(struct profile_col *c)
 {
 	free(c->name);
 	free(c->type);
+	free(c->from);
 }
 
 int
@@ -193,6 +204,66 @@ profile_add_schema(struct profile *p, const json_t *line, const char *where, cha
 		p->first = url ? esprintf("%s (%s)", where, url) : estrdup(where);
 	}
 	return 0;
+}
+
+int
+profile_table_columns(struct profile *p, char *const *names, size_t n, const char *part_col,
+    char *err, size_t errlen)
+{
+	struct profile_col *c;
+	size_t i, j, k, nfile = p->ncols, ncase;
+	char *used = ecalloc(n ? n : 1, 1);	/* 1: a file column reads it */
+
+	for (i = 0; i < n; i++) {
+		if (name_check(names[i], err, errlen) < 0)
+			goto fail;
+		for (j = 0; j < i; j++)
+			if (strcmp(names[i], names[j]) == 0) {
+				errf(err, errlen, "column \"%s\" twice in the table's columns", names[i]);
+				goto fail;
+			}
+	}
+	for (i = 0; i < nfile; i++) {
+		c = &p->cols[i];
+		for (j = 0; j < n && strcmp(c->name, names[j]) != 0; j++)
+			;
+		if (j < n) {
+			used[j] = 1;
+			continue;
+		}
+		for (j = ncase = 0, k = n; j < n; j++)
+			if (strcasecmp(c->name, names[j]) == 0)
+				ncase++, k = j;
+		if (ncase > 1) {
+			errf(err, errlen, "column \"%s\" of the files: not in the table, and %zu of its "
+			    "columns differ from it only in case", c->name, ncase);
+			goto fail;
+		}
+		if (!ncase) {
+			errf(err, errlen, "column \"%s\" of the files: not in the table", c->name);
+			goto fail;
+		}
+		free(c->from);
+		c->from = estrdup(names[k]);
+		used[k] = 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (used[i] || is(names[i], part_col))
+			continue;
+		p->cols = erealloc(p->cols, (p->ncols + 1) * sizeof *p->cols);
+		c = &p->cols[p->ncols++];
+		memset(c, 0, sizeof *c);
+		c->name = estrdup(names[i]);
+		c->kind = PROFILE_NULLS_ONLY;
+		c->type = estrdup("(the table's only)");
+		c->why = "not in the files: its null count only, which must equal the rows";
+		c->absent = 1;
+	}
+	free(used);
+	return 0;
+fail:
+	free(used);
+	return -1;
 }
 
 void
@@ -379,7 +450,7 @@ profile_md5_sql(struct buf *b, const struct profile *p, const size_t *idx, size_
 		if (c->kind == PROFILE_NULLS_ONLY)
 			continue;
 		buf_reset(&q), buf_reset(&e);
-		sql_ident(&q, c->name, d);
+		sql_ident(&q, c->from ? c->from : c->name, d);
 		profile_canon_sql(&e, c, q.p, d);
 		buf_printf(b, ",\n\t    %s(%s, '" NULL_TOKEN "')", d == SQL_SPARK ? "coalesce" : "COALESCE", e.p);
 		nsum++;
@@ -581,6 +652,10 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
 	/* Inner query: the columns, the partition's text and each row's MD5. */
 	buf_addstr(&b, "(SELECT\n\t");
 	for (i = 0; i < p->ncols; i++) {
+		if (p->cols[i].from) {	/* a case-only rename: the table's column, the file's name */
+			sql_ident(&b, p->cols[i].from, d);
+			buf_addstr(&b, " AS ");
+		}
 		sql_ident(&b, p->cols[i].name, d);
 		buf_addstr(&b, ",\n\t");
 	}
@@ -796,7 +871,7 @@ diff_one(json_t *out, const char *m, const json_t *s, const json_t *t, const cha
 json_t *
 profile_diff(const json_t *source, const json_t *target, const char *files_rows)
 {
-	json_t *out = json_array(), *v;
+	json_t *out = json_array(), *v, *rows;
 	const char *k;
 
 	json_object_foreach((json_t *)source, k, v) {
@@ -804,7 +879,12 @@ profile_diff(const json_t *source, const json_t *target, const char *files_rows)
 			diff_one(out, k, v, json_object_get(target, k), files_rows);
 	}
 	json_object_foreach((json_t *)target, k, v) {
-		if (!is(k, "partition") && !json_object_get(source, k))
+		if (is(k, "partition") || json_object_get(source, k))
+			continue;
+		/* A table column the files do not hold: all NULL, as many nulls as rows. */
+		if (ends_with(k, ".nulls") && (rows = json_object_get(source, "rows")))
+			diff_one(out, k, rows, v, NULL);
+		else
 			diff_one(out, k, NULL, v, files_rows);
 	}
 	return out;
