@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "jsonl.h"
 #include "profile.h"
@@ -16,13 +17,14 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: parity-check [-v] [-p key] source target [files] | "
-	    "-s spark|snowflake -t table -p column [-V version] [-d date]... [files]\n");
+	    "-s spark|snowflake -t table -p column [-V version] [-T columns] [-d date]... [files]\n");
 	exit(EX_USAGE);
 }
 
 static FILE *
 open_input(const char *path, const char **name)
 {
+	struct stat st;
 	FILE *f;
 
 	if (!path || strcmp(path, "-") == 0) {
@@ -31,6 +33,8 @@ open_input(const char *path, const char **name)
 	}
 	if (!(f = fopen(path, "r")))
 		die(EX_NOINPUT, "%s: %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode))
+		die(EX_NOINPUT, "%s: %s", path, strerror(EISDIR));
 	*name = path;
 	return f;
 }
@@ -42,14 +46,38 @@ close_input(FILE *f, const char *name)
 		die(EX_IOERR, "%s: %s", name, strerror(errno));
 }
 
+/* The target table's columns: the "name" of each line DESC TABLE printed through sf-exec. */
+static char **
+read_table_columns(const char *path, size_t *n)
+{
+	json_t *line;
+	const char *name, *col;
+	size_t lineno = 0;
+	char **names = NULL;
+	FILE *f = open_input(path, &name);
+
+	*n = 0;
+	while ((line = jsonl_read(f, name, &lineno))) {
+		if (!(col = json_string_value(json_object_get(line, "name"))))
+			die(EX_DATAERR, "%s:%zu: no \"name\" string; not a column of DESC TABLE", name, lineno);
+		names = erealloc(names, (*n + 1) * sizeof *names);
+		names[(*n)++] = estrdup(col);
+		json_decref(line);
+	}
+	close_input(f, name);
+	if (!*n)
+		die(EX_DATAERR, "%s: no columns; DESC TABLE of the target expected", name);
+	return names;
+}
+
 static int
 print_sql(enum sql_dialect d, const char *table, const char *version, const char *part_col,
-    char **dates, size_t ndates, const char *path)
+    char **dates, size_t ndates, const char *tpath, const char *path)
 {
 	struct profile p = { .version = version };
 	const char *name;
-	char err[1024], *where, *sql;
-	size_t lineno = 0, nfiles = 0;
+	char err[1024], *where, *sql, **tcols = NULL;
+	size_t lineno = 0, nfiles = 0, ntcols = 0, i, nabsent = 0;
 	json_t *line;
 	FILE *f = open_input(path, &name);
 
@@ -64,9 +92,26 @@ print_sql(enum sql_dialect d, const char *table, const char *version, const char
 	close_input(f, name);
 	if (!nfiles)
 		die(EX_DATAERR, "%s: no Parquet files to take the schema from", name);
+	if (tpath) {
+		tcols = read_table_columns(tpath, &ntcols);
+		if (profile_table_columns(&p, tcols, ntcols, part_col, err, sizeof err) < 0)
+			die(EX_DATAERR, "%s: %s", tpath, err);
+		for (i = 0; i < p.ncols; i++) {
+			if (p.cols[i].from)
+				progress("column \"%s\": read from the table's \"%s\" (case only)",
+				    p.cols[i].name, p.cols[i].from);
+			if (p.cols[i].absent) {
+				progress("column \"%s\": the table's only: checked to be all NULL", p.cols[i].name);
+				nabsent++;
+			}
+		}
+		for (i = 0; i < ntcols; i++)
+			free(tcols[i]);
+		free(tcols);
+	}
 	if (!(sql = profile_sql(&p, d, table, part_col, dates, ndates, err, sizeof err)))
 		die(EX_USAGE, "%s", err);
-	progress("%zu files, %zu columns", nfiles, p.ncols);
+	progress("%zu files, %zu columns", nfiles, p.ncols - nabsent);
 	if (fputs(sql, stdout) == EOF || fflush(stdout) == EOF)
 		stdout_fail();
 	free(sql);
@@ -249,14 +294,14 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *dialect = NULL, *table = NULL, *part = NULL, *version = NULL;
+	const char *dialect = NULL, *table = NULL, *part = NULL, *version = NULL, *tcols = NULL;
 	char **dates = NULL;
 	size_t ndates = 0;
 	enum sql_dialect d = SQL_SPARK;
 	int c, rc;
 
 	setprogname(argv[0]);
-	while ((c = getopt_long(argc, argv, "d:hp:s:t:vV:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:hp:s:t:T:vV:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!sql_date_valid(optarg))
@@ -272,6 +317,9 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			table = optarg;
+			break;
+		case 'T':
+			tcols = optarg;
 			break;
 		case 'v':
 			verbose = 1;
@@ -301,11 +349,17 @@ main(int argc, char *argv[])
 			die(EX_USAGE, "-t %s: not a table name (db.schema.table, plain identifiers)", table);
 		if (version && d != SQL_SPARK)
 			die(EX_USAGE, "-V %s: a Delta version, for --sql spark only", version);
-		rc = print_sql(d, table, version, part, dates, ndates, argc ? argv[0] : NULL);
+		/* The source is read at the version the files were exported from: it holds exactly
+		 * the files' columns, whatever the target table holds since. */
+		if (tcols && d != SQL_SNOWFLAKE)
+			die(EX_USAGE, "-T %s: the target table's columns, for --sql snowflake only", tcols);
+		if (tcols && strcmp(tcols, "-") == 0 && (!argc || strcmp(argv[0], "-") == 0))
+			die(EX_USAGE, "-T and the files cannot both be standard input");
+		rc = print_sql(d, table, version, part, dates, ndates, tcols, argc ? argv[0] : NULL);
 		stdout_close();
 		return rc;
 	}
-	if (table || version || ndates || argc < 2 || argc > 3)
+	if (table || version || tcols || ndates || argc < 2 || argc > 3)
 		usage();
 	if (strcmp(argv[0], "-") == 0 && strcmp(argv[1], "-") == 0)
 		die(EX_USAGE, "source and target cannot both be standard input");

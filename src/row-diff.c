@@ -237,19 +237,6 @@ workers_stop(void)
 
 /* ---- SQL ---- */
 
-static void
-ident(struct buf *b, const char *s, enum sql_dialect d)
-{
-	if (sql_quote_ident(b, s, d) < 0)
-		buf_addstr(b, "\"?\"");
-}
-
-static void
-text_of(struct buf *b, const char *x, enum sql_dialect d)
-{
-	buf_printf(b, d == SQL_SPARK ? "CAST(%s AS STRING)" : "TO_VARCHAR(%s)", x);
-}
-
 /* The date's rows: the columns asked (every one when cols), the key's MD5 and, with md5, the
  * row's MD5 that the checksum sums. */
 static void
@@ -261,24 +248,24 @@ date_rows(struct buf *b, const struct opts *o, enum side w, int cols, int md5)
 	buf_addstr(b, "(SELECT ");
 	if (cols)
 		for (i = 0; i < prof.ncols; i++) {
-			ident(b, prof.cols[i].name, d);
+			sql_ident(b, prof.cols[i].name, d);
 			buf_addstr(b, ", ");
 		}
 	profile_md5_sql(b, &prof, o->key, o->nkey, d);
 	buf_addstr(b, " AS ");
-	ident(b, KEY_MD5, d);
+	sql_ident(b, KEY_MD5, d);
 	if (md5) {
 		buf_addstr(b, ",\n\t");
 		profile_md5_sql(b, &prof, NULL, 0, d);
 		buf_addstr(b, " AS ");
-		ident(b, ROW_MD5, d);
+		sql_ident(b, ROW_MD5, d);
 	}
 	buf_addstr(b, "\n\tFROM ");
 	sql_quote_name(b, o->table[w], d);
 	if (w == SOURCE && o->version)
 		buf_printf(b, " VERSION AS OF %s", o->version);
 	buf_addstr(b, "\n\tWHERE ");
-	ident(b, o->date_col, d);
+	sql_ident(b, o->date_col, d);
 	buf_printf(b, " = DATE '%s') AS r", o->date);
 }
 
@@ -308,32 +295,32 @@ sum_sql(const struct opts *o, enum side w, unsigned long long pmod, const unsign
 	enum sql_dialect d = dialect[w];
 	struct buf b = { 0 }, h = { 0 }, x = { 0 };
 
-	ident(&h, KEY_HASH, d);
+	sql_ident(&h, KEY_HASH, d);
 	buf_addstr(&b, "SELECT ");
 	bucket_of(&x, h.p, mod);
-	text_of(&b, x.p, d);
+	profile_text_sql(&b, x.p, d);
 	buf_addstr(&b, " AS ");
-	ident(&b, "bucket", d);
+	sql_ident(&b, "bucket", d);
 	buf_addstr(&b, ", ");
-	text_of(&b, "COUNT(*)", d);
+	profile_text_sql(&b, "COUNT(*)", d);
 	buf_addstr(&b, " AS ");
-	ident(&b, "rows", d);
+	sql_ident(&b, "rows", d);
 	buf_reset(&x);
 	buf_addstr(&x, "SUM(");
-	ident(&x, ROW_SUM, d);
+	sql_ident(&x, ROW_SUM, d);
 	buf_addstr(&x, ")");
 	buf_addstr(&b, ", ");
-	text_of(&b, x.p, d);
+	profile_text_sql(&b, x.p, d);
 	buf_addstr(&b, " AS ");
-	ident(&b, "checksum", d);
+	sql_ident(&b, "checksum", d);
 	buf_addstr(&b, "\nFROM (SELECT ");
 	profile_low48_sql(&b, KEY_MD5, d);
 	buf_addstr(&b, " AS ");
-	ident(&b, KEY_HASH, d);
+	sql_ident(&b, KEY_HASH, d);
 	buf_addstr(&b, ",\n\t");
 	profile_low48_sql(&b, ROW_MD5, d);
 	buf_addstr(&b, " AS ");
-	ident(&b, ROW_SUM, d);
+	sql_ident(&b, ROW_SUM, d);
 	buf_addstr(&b, "\nFROM ");
 	date_rows(&b, o, w, 0, 1);
 	buf_addstr(&b, ") AS h\n");
@@ -364,19 +351,19 @@ rows_sql(const struct opts *o, enum side w, const unsigned long long *ids, size_
 	buf_addstr(&b, "SELECT ");
 	for (i = 0; i < prof.ncols; i++) {
 		buf_reset(&q);
-		ident(&q, prof.cols[i].name, d);
+		sql_ident(&q, prof.cols[i].name, d);
 		buf_printf(&b, "%s%s", i ? ", " : "", q.p);
 	}
 	for (i = 0; i < prof.ncols; i++) {
 		if (prof.cols[i].kind == PROFILE_NULLS_ONLY)
 			continue;
 		buf_reset(&q);
-		ident(&q, prof.cols[i].name, d);
+		sql_ident(&q, prof.cols[i].name, d);
 		buf_addstr(&b, ",\n\t");
 		profile_canon_sql(&b, &prof.cols[i], q.p, d);
 		snprintf(name, sizeof name, PREFIX "c%zu", i);
 		buf_addstr(&b, " AS ");
-		ident(&b, name, d);
+		sql_ident(&b, name, d);
 	}
 	buf_addstr(&b, "\nFROM ");
 	date_rows(&b, o, w, 1, 0);

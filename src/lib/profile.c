@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "jsonl.h"
 #include "profile.h"
@@ -62,6 +63,19 @@ type_text(const json_t *col)
 	return b.p ? b.p : estrdup("");
 }
 
+/* A column name the query can profile. */
+static int
+name_check(const char *name, char *err, size_t errlen)
+{
+	if (!*name || sql_has_control(name))
+		return errf(err, errlen, "a column name that is empty or has control characters");
+	if (is(name, PART_ALIAS) || is(name, MD5_ALIAS))
+		return errf(err, errlen, "column \"%s\": the name is reserved for the profile query", name);
+	if (strlen(name) + strlen(".nulls") > IDENT_MAX)
+		return errf(err, errlen, "column \"%.40s...\": name too long for a metric name", name);
+	return 0;
+}
+
 static int
 col_init(struct profile_col *c, const json_t *col, char *err, size_t errlen)
 {
@@ -71,12 +85,8 @@ col_init(struct profile_col *c, const json_t *col, char *err, size_t errlen)
 
 	if (!json_is_object(col) || !name || !phys || (lv && !json_is_null(lv) && !log))
 		return errf(err, errlen, "malformed schema element");
-	if (!*name || sql_has_control(name))
-		return errf(err, errlen, "a column name that is empty or has control characters");
-	if (is(name, PART_ALIAS) || is(name, MD5_ALIAS))
-		return errf(err, errlen, "column \"%s\": the name is reserved for the profile query", name);
-	if (strlen(name) + strlen(".nulls") > IDENT_MAX)
-		return errf(err, errlen, "column \"%.40s...\": name too long for a metric name", name);
+	if (name_check(name, err, errlen) < 0)
+		return -1;
 	memset(c, 0, sizeof *c);
 	c->kind = PROFILE_NULLS_ONLY;
 	if (is(json_str(col, "repetition"), "REPEATED") || is(phys, "GROUP") || is(log, "LIST") || is(log, "MAP")) {
@@ -130,6 +140,7 @@ col_free(struct profile_col *c)
 {
 	free(c->name);
 	free(c->type);
+	free(c->from);
 }
 
 int
@@ -195,6 +206,66 @@ profile_add_schema(struct profile *p, const json_t *line, const char *where, cha
 	return 0;
 }
 
+int
+profile_table_columns(struct profile *p, char *const *names, size_t n, const char *part_col,
+    char *err, size_t errlen)
+{
+	struct profile_col *c;
+	size_t i, j, k, nfile = p->ncols, ncase;
+	char *used = ecalloc(n ? n : 1, 1);	/* 1: a file column reads it */
+
+	for (i = 0; i < n; i++) {
+		if (name_check(names[i], err, errlen) < 0)
+			goto fail;
+		for (j = 0; j < i; j++)
+			if (strcmp(names[i], names[j]) == 0) {
+				errf(err, errlen, "column \"%s\" twice in the table's columns", names[i]);
+				goto fail;
+			}
+	}
+	for (i = 0; i < nfile; i++) {
+		c = &p->cols[i];
+		for (j = 0; j < n && strcmp(c->name, names[j]) != 0; j++)
+			;
+		if (j < n) {
+			used[j] = 1;
+			continue;
+		}
+		for (j = ncase = 0, k = n; j < n; j++)
+			if (strcasecmp(c->name, names[j]) == 0)
+				ncase++, k = j;
+		if (ncase > 1) {
+			errf(err, errlen, "column \"%s\" of the files: not in the table, and %zu of its "
+			    "columns differ from it only in case", c->name, ncase);
+			goto fail;
+		}
+		if (!ncase) {
+			errf(err, errlen, "column \"%s\" of the files: not in the table", c->name);
+			goto fail;
+		}
+		free(c->from);
+		c->from = estrdup(names[k]);
+		used[k] = 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (used[i] || is(names[i], part_col))
+			continue;
+		p->cols = erealloc(p->cols, (p->ncols + 1) * sizeof *p->cols);
+		c = &p->cols[p->ncols++];
+		memset(c, 0, sizeof *c);
+		c->name = estrdup(names[i]);
+		c->kind = PROFILE_NULLS_ONLY;
+		c->type = estrdup("(the table's only)");
+		c->why = "not in the files: its null count only, which must equal the rows";
+		c->absent = 1;
+	}
+	free(used);
+	return 0;
+fail:
+	free(used);
+	return -1;
+}
+
 void
 profile_free(struct profile *p)
 {
@@ -209,17 +280,10 @@ profile_free(struct profile *p)
 
 /* ---- SQL ---- */
 
-static void
-ident(struct buf *b, const char *s, enum sql_dialect d)
-{
-	/* Names were checked for control bytes when the schema was read. */
-	if (sql_quote_ident(b, s, d) < 0)
-		buf_addstr(b, "\"?\"");
-}
-
-/* Text of an integer-valued expression: the engines' own casts print integers plainly. */
-static void
-as_text(struct buf *b, const char *x, enum sql_dialect d)
+/* The engines' own casts print integers plainly. Names were checked for control bytes when
+ * the schema was read, so sql_ident quotes them all. */
+void
+profile_text_sql(struct buf *b, const char *x, enum sql_dialect d)
 {
 	if (d == SQL_SPARK)
 		buf_printf(b, "CAST(%s AS STRING)", x);
@@ -259,7 +323,7 @@ float_text(struct buf *b, const char *x, enum sql_dialect d, int signed_zero)
 	buf_printf(b, " WHEN %s = %s THEN 'inf' WHEN %s = -%s THEN '-inf'", v.p, inf, v.p, inf);
 	if (signed_zero) {
 		buf_printf(b, " WHEN %s = 0 THEN CASE WHEN ", v.p);
-		as_text(b, v.p, d);
+		profile_text_sql(b, v.p, d);
 		buf_addstr(b, " LIKE '-%' THEN '-0' ELSE '0' END");
 	} else {
 		buf_printf(b, " WHEN %s = 0 THEN '0'", v.p);
@@ -313,7 +377,7 @@ profile_canon_sql(struct buf *b, const struct profile_col *c, const char *x, enu
 			float_text(b, x, d, 1);
 			break;
 		default:	/* BOOL, INT, DATE */
-			as_text(b, x, d);
+			profile_text_sql(b, x, d);
 			break;
 		}
 		return;
@@ -341,7 +405,7 @@ profile_canon_sql(struct buf *b, const struct profile_col *c, const char *x, enu
 		float_text(b, x, d, 1);
 		break;
 	default:	/* BOOL, INT, DECIMAL */
-		as_text(b, x, d);
+		profile_text_sql(b, x, d);
 		break;
 	}
 }
@@ -359,7 +423,7 @@ profile_low48_sql(struct buf *b, const char *col, enum sql_dialect d)
 	};
 	int i;
 
-	ident(&q, col, d);
+	sql_ident(&q, col, d);
 	if (d == SQL_SPARK) {
 		buf_printf(b, "CAST(conv(substr(%s, 21), 16, 10) AS DECIMAL(38,0))", q.p);
 		buf_free(&q);
@@ -386,7 +450,7 @@ profile_md5_sql(struct buf *b, const struct profile *p, const size_t *idx, size_
 		if (c->kind == PROFILE_NULLS_ONLY)
 			continue;
 		buf_reset(&q), buf_reset(&e);
-		ident(&q, c->name, d);
+		sql_ident(&q, c->from ? c->from : c->name, d);
 		profile_canon_sql(&e, c, q.p, d);
 		buf_printf(b, ",\n\t    %s(%s, '" NULL_TOKEN "')", d == SQL_SPARK ? "coalesce" : "COALESCE", e.p);
 		nsum++;
@@ -403,7 +467,7 @@ metric(struct buf *b, const char *expr, const char *col, const char *name, enum 
 	char *alias = col ? esprintf("%s.%s", col, name) : estrdup(name);
 
 	buf_printf(b, ",\n\t%s AS ", expr);
-	ident(b, alias, d);
+	sql_ident(b, alias, d);
 	free(alias);
 }
 
@@ -430,18 +494,18 @@ col_metrics(struct buf *b, const struct profile_col *c, enum sql_dialect d)
 	struct buf q = { 0 }, e = { 0 }, x = { 0 }, m = { 0 };
 	char name[32];
 
-	ident(&q, c->name, d);
-	ident(&m, MD5_ALIAS, d);
+	sql_ident(&q, c->name, d);
+	sql_ident(&m, MD5_ALIAS, d);
 	/* The row's MD5 is never NULL, but is on the empty row of a date without rows. */
 	buf_printf(&x, "COUNT(%s) - COUNT(%s)", m.p, q.p);
-	as_text(&e, x.p, d);
+	profile_text_sql(&e, x.p, d);
 	metric(b, e.p, c->name, "nulls", d);
 	if (c->kind == PROFILE_NULLS_ONLY)
 		goto out;
 	if (c->kind == PROFILE_BOOL) {
 		buf_reset(&e), buf_reset(&x);
 		buf_printf(&x, "COUNT(CASE WHEN %s THEN 1 END)", q.p);
-		as_text(&e, x.p, d);
+		profile_text_sql(&e, x.p, d);
 		metric(b, e.p, c->name, "trues", d);
 		goto out;
 	}
@@ -454,13 +518,13 @@ col_metrics(struct buf *b, const struct profile_col *c, enum sql_dialect d)
 		buf_reset(&e), buf_reset(&x);
 		buf_printf(&x, d == SQL_SPARK ? "COUNT(CASE WHEN isnan(%s) THEN 1 END)" :
 		    "COUNT(CASE WHEN %s = CAST('NaN' AS FLOAT) THEN 1 END)", v.p);
-		as_text(&e, x.p, d);
+		profile_text_sql(&e, x.p, d);
 		metric(b, e.p, c->name, "nans", d);
 		buf_reset(&e), buf_reset(&x);
 		buf_printf(&x, "COUNT(CASE WHEN %s = 0 AND ", v.p);
-		as_text(&x, v.p, d);
+		profile_text_sql(&x, v.p, d);
 		buf_addstr(&x, " LIKE '-%' THEN 1 END)");
-		as_text(&e, x.p, d);
+		profile_text_sql(&e, x.p, d);
 		metric(b, e.p, c->name, "negzeros", d);
 		buf_free(&v);
 	}
@@ -486,7 +550,7 @@ col_metrics(struct buf *b, const struct profile_col *c, enum sql_dialect d)
 		buf_reset(&e), buf_reset(&x);
 		/* BIGINT sums wrap in Spark without ANSI mode: add up in DECIMAL(38,0). */
 		buf_printf(&x, "SUM(CAST(%s AS %s))", q.p, d == SQL_SPARK ? "DECIMAL(38,0)" : "NUMBER(38,0)");
-		as_text(&e, x.p, d);
+		profile_text_sql(&e, x.p, d);
 		metric(b, e.p, c->name, "sum", d);
 	} else if (c->kind == PROFILE_DECIMAL) {
 		/* SUM of a DECIMAL(38,s) overflows at 10^(38-s): two exact integer sums instead,
@@ -494,7 +558,7 @@ col_metrics(struct buf *b, const struct profile_col *c, enum sql_dialect d)
 		for (int high = 1; high >= 0; high--) {
 			buf_reset(&e), buf_reset(&x);
 			decimal_part(&x, c, q.p, high, d);
-			as_text(&e, x.p, d);
+			profile_text_sql(&e, x.p, d);
 			snprintf(name, sizeof name, "sum.e%d", (high ? SUM_DIGITS : 0) - c->scale);
 			metric(b, e.p, c->name, name, d);
 		}
@@ -551,19 +615,19 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
 	 * partitions come from the dates asked, so that a date without rows has its row too:
 	 * counts 0, the rest NULL. */
 	buf_addstr(&part, ndates ? "d." : "r.");
-	ident(&part, PART_ALIAS, d);
+	sql_ident(&part, PART_ALIAS, d);
 	buf_printf(&b, "SELECT\n\t%s AS ", part.p);
-	ident(&b, "partition", d);
-	ident(&q, MD5_ALIAS, d);
+	sql_ident(&b, "partition", d);
+	sql_ident(&q, MD5_ALIAS, d);
 	buf_printf(&e, "COUNT(%s)", q.p);
 	buf_reset(&q);
-	as_text(&q, e.p, d);
+	profile_text_sql(&q, e.p, d);
 	metric(&b, q.p, NULL, "rows", d);
 	buf_reset(&e), buf_reset(&q);
 	profile_low48_sql(&q, MD5_ALIAS, d);
 	buf_printf(&e, "COALESCE(SUM(%s), 0)", q.p);
 	buf_reset(&q);
-	as_text(&q, e.p, d);
+	profile_text_sql(&q, e.p, d);
 	metric(&b, q.p, NULL, "checksum", d);
 	if (p->version) {
 		buf_reset(&e);
@@ -580,7 +644,7 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
 			buf_printf(&b, "%sSELECT '%s'", i ? " UNION ALL " : "", dates[i]);
 			if (!i) {
 				buf_addstr(&b, " AS ");
-				ident(&b, PART_ALIAS, d);
+				sql_ident(&b, PART_ALIAS, d);
 			}
 		}
 		buf_addstr(&b, ") AS d\nLEFT JOIN ");
@@ -588,20 +652,24 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
 	/* Inner query: the columns, the partition's text and each row's MD5. */
 	buf_addstr(&b, "(SELECT\n\t");
 	for (i = 0; i < p->ncols; i++) {
-		ident(&b, p->cols[i].name, d);
+		if (p->cols[i].from) {	/* a case-only rename: the table's column, the file's name */
+			sql_ident(&b, p->cols[i].from, d);
+			buf_addstr(&b, " AS ");
+		}
+		sql_ident(&b, p->cols[i].name, d);
 		buf_addstr(&b, ",\n\t");
 	}
 	buf_reset(&q);
-	ident(&q, part_col, d);
+	sql_ident(&q, part_col, d);
 	if (d == SQL_SPARK)
 		buf_printf(&b, "CAST(CAST(%s AS DATE) AS STRING) AS ", q.p);
 	else
 		buf_printf(&b, "TO_VARCHAR(CAST(%s AS DATE), 'YYYY-MM-DD') AS ", q.p);
-	ident(&b, PART_ALIAS, d);
+	sql_ident(&b, PART_ALIAS, d);
 	buf_addstr(&b, ",\n\t");
 	profile_md5_sql(&b, p, NULL, 0, d);
 	buf_addstr(&b, " AS ");
-	ident(&b, MD5_ALIAS, d);
+	sql_ident(&b, MD5_ALIAS, d);
 	buf_addstr(&b, "\n\tFROM ");
 	sql_quote_name(&b, table, d);
 	if (p->version)
@@ -615,7 +683,7 @@ profile_sql(const struct profile *p, enum sql_dialect d, const char *table, cons
 	buf_addstr(&b, ") AS r");
 	if (ndates) {
 		buf_addstr(&b, " ON r.");
-		ident(&b, PART_ALIAS, d);
+		sql_ident(&b, PART_ALIAS, d);
 		buf_printf(&b, " = %s", part.p);
 	}
 	buf_printf(&b, "\nGROUP BY %s\nORDER BY %s;\n", part.p, part.p);
@@ -803,7 +871,7 @@ diff_one(json_t *out, const char *m, const json_t *s, const json_t *t, const cha
 json_t *
 profile_diff(const json_t *source, const json_t *target, const char *files_rows)
 {
-	json_t *out = json_array(), *v;
+	json_t *out = json_array(), *v, *rows;
 	const char *k;
 
 	json_object_foreach((json_t *)source, k, v) {
@@ -811,7 +879,12 @@ profile_diff(const json_t *source, const json_t *target, const char *files_rows)
 			diff_one(out, k, v, json_object_get(target, k), files_rows);
 	}
 	json_object_foreach((json_t *)target, k, v) {
-		if (!is(k, "partition") && !json_object_get(source, k))
+		if (is(k, "partition") || json_object_get(source, k))
+			continue;
+		/* A table column the files do not hold: all NULL, as many nulls as rows. */
+		if (ends_with(k, ".nulls") && (rows = json_object_get(source, "rows")))
+			diff_one(out, k, rows, v, NULL);
+		else
 			diff_one(out, k, NULL, v, files_rows);
 	}
 	return out;

@@ -32,6 +32,10 @@ struct profile_col {
 	int scale;		/* PROFILE_DECIMAL */
 	char *type;		/* the Parquet type as text, to tell files apart */
 	const char *why;	/* PROFILE_NULLS_ONLY: why the column is not in the checksum */
+	char *from;		/* the table's column it is read from, when not name: a case-only
+				 * rename (profile_table_columns); NULL otherwise */
+	int absent;		/* a table column the files do not hold (profile_table_columns):
+				 * PROFILE_NULLS_ONLY, its null count must equal the rows */
 };
 
 /* The columns every file agrees on, gathered file by file. Zero it before the first add. */
@@ -49,6 +53,18 @@ struct profile {
 int profile_add_schema(struct profile *, const json_t *line, const char *where, char *err,
     size_t errlen);
 
+/* Fits the profile to the target table's columns (names as DESC TABLE lists them, case
+ * exact), after the last profile_add_schema, for the Snowflake query of a table whose schema
+ * evolved: a file column with no exact match among them but exactly one match that differs
+ * only in the case of ASCII letters is read from that column (the case-only rename sf-copy -e
+ * add loads that way), its metrics keeping the file's name; every table column that is not
+ * part_col, not a file column and not such a rename's column is added as absent: profiled as
+ * its null count only, "<name>.nulls", which profile_diff checks against the rows. 0, or -1
+ * with err set (a file column not in the table, or matching several only by case; a table
+ * column twice, empty, with control characters, reserved or too long for a metric name). */
+int profile_table_columns(struct profile *, char *const *names, size_t n, const char *part_col,
+    char *err, size_t errlen);
+
 /* The profile query for table (a dotted plain name) grouped by part_col, limited to the
  * ndates dates given (all partitions when ndates is 0). With dates, every date given has its
  * row, an empty one too (rows 0). With p->version (Spark only), the table is read VERSION AS
@@ -64,13 +80,17 @@ void profile_free(struct profile *);
 /* The pieces of the profile query that row-diff(1) computes over other slices of a date, so
  * that both tools hash exactly the same text. */
 
+/* The text of an integer-valued expression x: CAST(x AS STRING) / TO_VARCHAR(x). */
+void profile_text_sql(struct buf *, const char *x, enum sql_dialect);
+
 /* The canonical text of expression x (a value of column c's type) in dialect d, as the checksum
  * uses it; NULL stays NULL. Nothing is appended for PROFILE_NULLS_ONLY. */
 void profile_canon_sql(struct buf *, const struct profile_col *c, const char *x, enum sql_dialect);
 
 /* The MD5, 32 lower-case hex digits, of the canonical texts of the columns idx[0..n) (indexes
- * into p->cols), NULL as "<null>", joined with "|"; PROFILE_NULLS_ONLY columns left out. With
- * idx NULL, of every column: the row's MD5 that the checksum sums. */
+ * into p->cols), each read from the table as its from or else its name, NULL as "<null>",
+ * joined with "|"; PROFILE_NULLS_ONLY columns left out. With idx NULL, of every column: the
+ * row's MD5 that the checksum sums. */
 void profile_md5_sql(struct buf *, const struct profile *p, const size_t *idx, size_t n, enum sql_dialect);
 
 /* The low 48 bits (last 12 hex digits) of the MD5 hex in column col (quoted here) as a
@@ -103,8 +123,12 @@ int profile_sums_combine(json_t *line, char *err, size_t errlen);
 
 /* The differences between a source and a target profile line of one partition (keyed alike),
  * and, when files_rows is not NULL, the rows the footers of that partition's files count:
- * an array of {"metric","source","target"[,"files"]}; a metric one side lacks has
- * "absent": "source"|"target". Values must already have passed profile_value. */
+ * an array of {"metric","source","target"[,"files"]}, in the source's metric order, then the
+ * target's. A metric one side lacks has "absent": "source"|"target", but for one rule: a
+ * "<name>.nulls" only the target has (a table column the date's files do not hold, see
+ * profile_table_columns) is the source's "rows" on the source side, so it is no difference
+ * when the column is all NULL, and else a difference {"metric","source": the rows,"target"}
+ * without "absent". Values must already have passed profile_value. */
 json_t *profile_diff(const json_t *source, const json_t *target, const char *files_rows);
 
 #endif

@@ -80,6 +80,13 @@ sql_quote_ident(struct buf *b, const char *s, enum sql_dialect d)
 	return 0;
 }
 
+void
+sql_ident(struct buf *b, const char *s, enum sql_dialect d)
+{
+	if (sql_quote_ident(b, s, d) < 0)
+		buf_addstr(b, "\"?\"");
+}
+
 int
 sql_quote_name(struct buf *b, const char *s, enum sql_dialect d)
 {

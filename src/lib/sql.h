@@ -18,6 +18,11 @@ int sql_name_valid(const char *s, enum sql_dialect);
  * `` doubled (Spark). Refuses (returns -1, appends nothing) NUL-free strings with control bytes. */
 int sql_quote_ident(struct buf *, const char *s, enum sql_dialect);
 
+/* sql_quote_ident for a name the caller has already checked with sql_has_control: a name with
+ * control bytes after all (a caller's bug) is written as the identifier "?", which no query
+ * resolves, rather than spliced in. */
+void sql_ident(struct buf *, const char *s, enum sql_dialect);
+
 /* Appends a dotted name after checking it with sql_name_valid (-1, nothing appended, if not).
  * The parts are plain identifiers, written unquoted so that the engine's own case rules apply
  * (Snowflake reads trips as TRIPS, as its users expect). */

@@ -225,3 +225,124 @@ setup() {
 	[ "$status" -eq 74 ]
 	[ -z "$stderr" ]
 }
+
+# ---- a table whose schema evolved (-T), against the Snowflake stand-in ----
+
+# Three tables of the same rows: SRC has exactly the files' columns (its profile stands for the
+# source's, which Spark computes alike); ADDED has a column the files lack ("added", NULL on
+# 2025-11-15, set on 2025-11-16); RENAMED holds the files' "fare" as "FARE" (a case-only rename).
+evolved_tables() {
+	stack_up snowflake
+	local cols='"trip_id", "trip_date", "fare", "Rider ""Name"""'
+	local rows="(1, DATE '2025-11-15', 1.50, 'Ann'), (2, DATE '2025-11-15', 5.00, NULL),
+		(3, DATE '2025-11-15', 9.00, 'Bo'), (4, DATE '2025-11-16', 2.00, 'Cy')"
+	sf-exec 'CREATE DATABASE IF NOT EXISTS PARITYCHECK' >/dev/null
+	sf-exec 'CREATE OR REPLACE TABLE PARITYCHECK.PUBLIC.SRC ("trip_id" NUMBER(38,0), "trip_date" DATE,
+		"fare" NUMBER(10,2), "Rider ""Name""" VARCHAR)' >/dev/null
+	sf-exec "INSERT INTO PARITYCHECK.PUBLIC.SRC ($cols) VALUES $rows" >/dev/null
+	sf-exec 'CREATE OR REPLACE TABLE PARITYCHECK.PUBLIC.ADDED ("trip_id" NUMBER(38,0), "trip_date" DATE,
+		"fare" NUMBER(10,2), "Rider ""Name""" VARCHAR, "added" VARCHAR)' >/dev/null
+	sf-exec "INSERT INTO PARITYCHECK.PUBLIC.ADDED ($cols) VALUES $rows" >/dev/null
+	sf-exec "UPDATE PARITYCHECK.PUBLIC.ADDED SET \"added\" = 'z' WHERE \"trip_date\" = DATE '2025-11-16'" >/dev/null
+	sf-exec 'CREATE OR REPLACE TABLE PARITYCHECK.PUBLIC.RENAMED ("trip_id" NUMBER(38,0), "trip_date" DATE,
+		"FARE" NUMBER(10,2), "Rider ""Name""" VARCHAR)' >/dev/null
+	sf-exec "INSERT INTO PARITYCHECK.PUBLIC.RENAMED (\"trip_id\", \"trip_date\", \"FARE\", \"Rider \"\"Name\"\"\")
+		VALUES $rows" >/dev/null
+	parity-check -s snowflake -t PARITYCHECK.PUBLIC.SRC -p trip_date -d 2025-11-15 files.jsonl |
+		sf-exec -f - >src.jsonl
+}
+
+# profile_target TABLE: the target's profile of 2025-11-15 as the runbook takes it, with the
+# table's columns from DESC TABLE.
+profile_target() {
+	sf-exec "DESC TABLE PARITYCHECK.PUBLIC.$1" >"$1.columns.jsonl"
+	parity-check -s snowflake -t "PARITYCHECK.PUBLIC.$1" -p trip_date -d 2025-11-15 \
+		-T "$1.columns.jsonl" files.jsonl | sf-exec -f - >"$1.jsonl"
+}
+
+@test "-T: a table column the date's files lack, NULL for that date, is checked and matches" {
+	evolved_tables
+	profile_target ADDED
+	[ "$(jq -c '[.rows, .["added.nulls"], .["added.min"]]' ADDED.jsonl)" = '["3","3",null]' ]
+	run_split parity-check src.jsonl ADDED.jsonl files.jsonl
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"partition":"2025-11-15","status":"match"}' ]
+	[ -z "$stderr" ]
+}
+
+@test "-T: one value in that column for the date is a mismatch naming <column>.nulls" {
+	evolved_tables
+	sf-exec "UPDATE PARITYCHECK.PUBLIC.ADDED SET \"added\" = 'x' WHERE \"trip_id\" = 2" >/dev/null
+	profile_target ADDED
+	run_split parity-check src.jsonl ADDED.jsonl files.jsonl
+	[ "$status" -eq 1 ]
+	[ "$(jq -c .diff <<<"$output")" = '[{"metric":"added.nulls","source":"3","target":"2"}]' ]
+}
+
+@test "-T: a column renamed in case only is read from the table's column under the file's name" {
+	evolved_tables
+	# Without the table's columns the files' "fare" is not there: Snowflake keeps quoted case.
+	run_split sh -c 'parity-check -s snowflake -t PARITYCHECK.PUBLIC.RENAMED -p trip_date -d 2025-11-15 files.jsonl |
+		sf-exec -f -'
+	[ "$status" -eq 65 ]
+	[[ $stderr == *"invalid identifier '\"fare\"'"* ]]
+	profile_target RENAMED
+	[ "$(jq -c '[.["fare.sum.e18"], .["fare.sum.e-2"], .["fare.min"]]' RENAMED.jsonl)" = '["0","1550","1.50"]' ]
+	run_split parity-check src.jsonl RENAMED.jsonl files.jsonl
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"partition":"2025-11-15","status":"match"}' ]
+	# The checksum covers the renamed column: a changed fare is seen.
+	sf-exec "UPDATE PARITYCHECK.PUBLIC.RENAMED SET \"FARE\" = 1.51 WHERE \"trip_id\" = 1" >/dev/null
+	profile_target RENAMED
+	run_split parity-check src.jsonl RENAMED.jsonl files.jsonl
+	[ "$status" -eq 1 ]
+	[ "$(jq -c '[.diff[].metric]' <<<"$output")" = '["checksum","fare.min","fare.sum"]' ]
+}
+
+@test "-T: a missing, unreadable or bad columns file is one line and the exit status of bad input" {
+	run_split parity-check -s snowflake -t db.public.trips -p trip_date -T nosuch.jsonl files.jsonl
+	[ "$status" -eq 66 ]
+	[ "$stderr" = "parity-check: nosuch.jsonl: No such file or directory" ]
+
+	mkdir cols.d
+	run_split parity-check -s snowflake -t db.public.trips -p trip_date -T cols.d files.jsonl
+	[ "$status" -eq 66 ]
+	[ "$stderr" = "parity-check: cols.d: Is a directory" ]
+
+	printf '{"name":"trip_id"}\nnot json\n' >bad.jsonl
+	run_split parity-check -s snowflake -t db.public.trips -p trip_date -T bad.jsonl files.jsonl
+	[ "$status" -eq 65 ]
+	[[ $stderr == "parity-check: bad.jsonl:2: not JSON: "* ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+
+	printf '{"name":"trip_id"}\n{"column":"fare"}\n' >noname.jsonl
+	run_split parity-check -s snowflake -t db.public.trips -p trip_date -T noname.jsonl files.jsonl
+	[ "$status" -eq 65 ]
+	[ "$stderr" = 'parity-check: noname.jsonl:2: no "name" string; not a column of DESC TABLE' ]
+
+	: >none.jsonl
+	run_split parity-check -s snowflake -t db.public.trips -p trip_date -T none.jsonl files.jsonl
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "parity-check: none.jsonl: no columns; DESC TABLE of the target expected" ]
+
+	printf '{"name":"trip_id"}\n{"name":"Rider \\"Name\\""}\n' >nofare.jsonl
+	run_split parity-check -s snowflake -t db.public.trips -p trip_date -T nofare.jsonl files.jsonl
+	[ "$status" -eq 65 ]
+	[ "$stderr" = 'parity-check: nofare.jsonl: column "fare" of the files: not in the table' ]
+	[ -z "$output" ]
+}
+
+@test "-T is for the Snowflake query only, and not for comparing" {
+	printf '{"name":"trip_id"}\n' >cols.jsonl
+	run_split parity-check -s spark -t main.sales.trips -p trip_date -T cols.jsonl files.jsonl
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "parity-check: -T cols.jsonl: the target table's columns, for --sql snowflake only" ]
+
+	run_split parity-check -T cols.jsonl source.jsonl target.jsonl
+	[ "$status" -eq 64 ]
+	[[ $stderr == "usage: parity-check "*"[-T columns]"* ]]
+
+	run_split parity-check -s snowflake -t db.public.trips -p trip_date -T - <files.jsonl
+	[ "$status" -eq 64 ]
+	[ "$stderr" = "parity-check: -T and the files cannot both be standard input" ]
+}

@@ -285,7 +285,7 @@ test_diff(void)
 	T_STREQ(text, "[{\"metric\":\"checksum\",\"source\":\"99\",\"target\":\"98\"},"
 	    "{\"metric\":\"name.min\",\"source\":\"a\",\"target\":\"b\"},"
 	    "{\"metric\":\"name.max\",\"source\":null,\"absent\":\"target\"},"
-	    "{\"metric\":\"extra.nulls\",\"target\":\"0\",\"absent\":\"source\"}]");
+	    "{\"metric\":\"extra.nulls\",\"source\":\"3\",\"target\":\"0\"}]");
 	free(text);
 	json_decref(d);
 
@@ -356,6 +356,117 @@ test_sums(void)
 	    "both forms refused");
 }
 
+/* parity-check -T: the target table's columns fit to the files' schema. */
+static void
+test_table_columns(void)
+{
+	const char *line = "{\"url\":\"s3://b/a.parquet\",\"schema\":["
+	    "{\"name\":\"trip_id\",\"physical\":\"INT64\",\"logical\":null},"
+	    "{\"name\":\"fare\",\"physical\":\"INT64\",\"logical\":\"DECIMAL\",\"precision\":10,\"scale\":2},"
+	    "{\"name\":\"Note\",\"physical\":\"BYTE_ARRAY\",\"logical\":\"STRING\"}]}";
+	struct profile p = schema(line);
+	char *table[] = { "trip_date", "trip_id", "FARE", "Note", "note", "tip \"x\"" };
+	char *twice[] = { "trip_id", "FARE", "Fare", "Note" };
+	char *missing[] = { "trip_id", "Note" }, *dup[] = { "trip_id", "FARE", "Note", "Note" };
+	char *reserved[] = { "trip_id", "FARE", "Note", "dbx2sf_md5" };
+	char *dates[] = { "2025-11-15" };
+	char err[256], *sf, *spark;
+
+	T_CHECK(profile_table_columns(&p, table, 6, "trip_date", err, sizeof err) == 0, "fit: %s", err);
+	T_CHECK(p.ncols == 5, "two columns the table's only: %zu", p.ncols);
+	if (p.ncols != 5)
+		return;
+	T_STREQ(p.cols[1].from, "FARE");
+	T_CHECK(!p.cols[0].from && !p.cols[2].from, "exact matches read as they are");
+	T_STREQ(p.cols[3].name, "note");
+	T_STREQ(p.cols[4].name, "tip \"x\"");
+	T_CHECK(p.cols[3].absent && p.cols[4].absent && p.cols[4].kind == PROFILE_NULLS_ONLY, "absent, nulls only");
+	sf = profile_sql(&p, SQL_SNOWFLAKE, "DB.PUBLIC.TRIPS", "trip_date", dates, 1, err, sizeof err);
+	spark = profile_sql(&p, SQL_SPARK, "main.sales.trips", "trip_date", dates, 1, err, sizeof err);
+	T_CHECK(sf && spark, "SQL: %s", err);
+	if (!sf || !spark)
+		return;
+	/* The rename: the table's column under the file's name, in the MD5 the table's column. */
+	T_CHECK(has(sf, "\n\t\"FARE\" AS \"fare\",\n") && has(sf, "COALESCE(TO_VARCHAR(\"FARE\"), '<null>')"),
+	    "rename read from the table's column");
+	T_CHECK(has(sf, "AS \"fare.sum.e18\"") && !has(sf, "\"FARE.") && has(spark, "`FARE` AS `fare`"),
+	    "its metrics keep the file's name");
+	/* The table's own columns: selected, their null count only, not in the checksum. */
+	T_CHECK(has(sf, "TO_VARCHAR(COUNT(\"dbx2sf_md5\") - COUNT(\"note\")) AS \"note.nulls\"") &&
+	    has(sf, "COUNT(\"tip \"\"x\"\"\")) AS \"tip \"\"x\"\".nulls\"") && has(sf, "\n\t\"note\",\n"),
+	    "absent columns: nulls");
+	T_CHECK(!has(sf, "note.min") && !has(sf, "note.max") && !has(sf, "TO_VARCHAR(\"note\")") &&
+	    !has(sf, "\"note\", '<null>'"), "absent columns: nothing else, not in the MD5");
+	T_CHECK(!has(sf, "trip_date.nulls") && !has(sf, "COUNT(\"trip_date\")"), "the partition column is not profiled");
+	free(sf), free(spark);
+	profile_free(&p);
+
+	p = schema(line);
+	T_CHECK(profile_table_columns(&p, missing, 2, "trip_date", err, sizeof err) < 0 &&
+	    strcmp(err, "column \"fare\" of the files: not in the table") == 0, "added column: %s", err);
+	profile_free(&p);
+	p = schema(line);
+	T_CHECK(profile_table_columns(&p, twice, 4, "trip_date", err, sizeof err) < 0 &&
+	    strcmp(err, "column \"fare\" of the files: not in the table, and 2 of its columns differ from it "
+	    "only in case") == 0, "ambiguous: %s", err);
+	profile_free(&p);
+	p = schema(line);
+	T_CHECK(profile_table_columns(&p, dup, 4, "trip_date", err, sizeof err) < 0 &&
+	    strcmp(err, "column \"Note\" twice in the table's columns") == 0, "twice: %s", err);
+	profile_free(&p);
+	p = schema(line);
+	T_CHECK(profile_table_columns(&p, reserved, 4, "trip_date", err, sizeof err) < 0 &&
+	    has(err, "reserved"), "reserved: %s", err);
+	profile_free(&p);
+}
+
+/* The rule for a table column the date's files do not hold. */
+static void
+test_diff_absent(void)
+{
+	json_t *s = parse("{\"partition\":\"2025-11-15\",\"rows\":\"3\",\"fare.nulls\":\"0\"}");
+	json_t *t = parse("{\"partition\":\"2025-11-15\",\"rows\":\"3\",\"fare.nulls\":\"0\",\"note.nulls\":3}");
+	json_t *d;
+	char *text;
+
+	d = profile_diff(s, t, "3");
+	T_CHECK(json_array_size(d) == 0, "all NULL: as many nulls as rows, a match");
+	json_decref(d);
+	json_object_set_new(t, "note.nulls", json_string("2"));
+	d = profile_diff(s, t, NULL);
+	text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	T_STREQ(text, "[{\"metric\":\"note.nulls\",\"source\":\"3\",\"target\":\"2\"}]");
+	free(text);
+	json_decref(d);
+	/* A value that is not all NULL on an empty date: 0 rows, so 0 nulls. */
+	json_object_set_new(s, "rows", json_string("0"));
+	json_object_set_new(t, "rows", json_string("0"));
+	json_object_set_new(t, "note.nulls", json_string("0"));
+	d = profile_diff(s, t, NULL);
+	T_CHECK(json_array_size(d) == 0, "an empty date: 0 nulls of 0 rows");
+	json_decref(d);
+	/* Only a target-only .nulls: a .nulls the source has compares as before, and any other
+	 * metric the source lacks is still absent there. */
+	json_object_set_new(s, "rows", json_string("3"));
+	json_object_set_new(t, "rows", json_string("3"));
+	json_object_set_new(t, "note.nulls", json_string("3"));
+	json_object_set_new(t, "note.min", json_string("a"));
+	json_object_set_new(t, "fare.nulls", json_string("3"));
+	d = profile_diff(s, t, NULL);
+	text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	T_STREQ(text, "[{\"metric\":\"fare.nulls\",\"source\":\"0\",\"target\":\"3\"},"
+	    "{\"metric\":\"note.min\",\"target\":\"a\",\"absent\":\"source\"}]");
+	free(text);
+	json_decref(d);
+	/* The source's .nulls the target lacks stays absent: the rule is the target's only. */
+	d = profile_diff(t, s, NULL);
+	text = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	T_CHECK(has(text, "{\"metric\":\"note.nulls\",\"source\":\"3\",\"absent\":\"target\"}"), "%s", text);
+	free(text);
+	json_decref(d);
+	json_decref(s), json_decref(t);
+}
+
 int
 main(void)
 {
@@ -364,5 +475,7 @@ main(void)
 	test_decimals();
 	test_diff();
 	test_sums();
+	test_table_columns();
+	test_diff_absent();
 	T_DONE();
 }

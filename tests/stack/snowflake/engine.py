@@ -1193,7 +1193,9 @@ def _check_scope(scope, cat):
             continue
         if every is None or name in every or name in aliases:
             continue
-        sc, known = scope.parent, True
+        # A correlated name. A subquery in FROM (not LATERAL, which sqlglot scopes as a UDTF)
+        # cannot see the FROM of the query it sits in: not even its own output columns there.
+        sc, known = (scope.parent.parent if scope.is_derived_table and scope.parent else scope.parent), True
         while sc is not None:
             _, outer = visible(sc)
             if outer is None:

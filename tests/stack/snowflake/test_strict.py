@@ -44,6 +44,21 @@ def test_unquoted_column_folds_to_upper(stack):
     assert r.json["data"] == [["1"]]
 
 
+def test_subquery_in_from_does_not_see_the_outer_from(stack):
+    # parity-check's profile query names "name" inside a subquery whose output feeds the outer
+    # query; Snowflake does not resolve it against that output (not LATERAL): 000904.
+    setup_db(stack)
+    r = sql(stack, 'select r."name" from (select 1 as "x") d left join '
+                   '(select "name" from "lower_t") r on true', **DB)
+    assert r.status == 422 and "invalid identifier '\"name\"'" in r.json["message"], r.raw
+    r = sql(stack, 'select r."name" from (select 1 as "x") d left join '
+                   '(select "Name" as "name" from "lower_t") r on true', **DB)
+    assert r.status == 200 and r.json["data"] == [["a"]], r.raw
+    # A correlated subquery in WHERE still sees its outer query.
+    r = sql(stack, 'select "id" from "lower_t" t where exists (select 1 from "lower_t" u where u."id" = t."id")', **DB)
+    assert r.status == 200 and r.json["data"] == [["1"]], r.raw
+
+
 def test_unquoted_table_folds_to_upper(stack):
     setup_db(stack)
     r = sql(stack, "select * from lower_t", **DB)
