@@ -232,6 +232,18 @@ col_shown(struct buf *b, const char *name)
 	return b->p;
 }
 
+/* A differing column as the stop's table names it: "Fare" (table: "fare") for a rename. */
+static const char *
+diff_shown(struct buf *t, struct buf *b, const struct evolve_diff *d)
+{
+	buf_reset(t);
+	buf_add(t, NULL, 0);
+	buf_addstr(t, col_shown(b, d->column));
+	if (d->table_column && strcmp(d->table_column, d->column) != 0)
+		buf_printf(t, " (table: %s)", col_shown(b, d->table_column));
+	return t->p;
+}
+
 /* The stop: one line naming the load, a table of the differing columns, and what -e add
  * would run; nothing has been run. */
 static void __attribute__((noreturn))
@@ -242,13 +254,7 @@ evolve_stop(const struct sf_session *s, const struct evolve *e, const char *alte
 	const char *p, *nl;
 
 	for (i = 0; i < e->ndiff; i++) {
-		const struct evolve_diff *d = &e->diff[i];
-
-		buf_reset(&t);
-		buf_add(&t, NULL, 0);
-		buf_addstr(&t, col_shown(&b, d->column));
-		if (d->table_column && strcmp(d->table_column, d->column) != 0)
-			buf_printf(&t, " (table: %s)", col_shown(&b, d->table_column));
+		diff_shown(&t, &b, &e->diff[i]);
 		if (t.len > w)
 			w = t.len;
 	}
@@ -257,12 +263,7 @@ evolve_stop(const struct sf_session *s, const struct evolve *e, const char *alte
 	for (i = 0; i < e->ndiff; i++) {
 		const struct evolve_diff *d = &e->diff[i];
 
-		buf_reset(&t);
-		buf_add(&t, NULL, 0);
-		buf_addstr(&t, col_shown(&b, d->column));
-		if (d->table_column && strcmp(d->table_column, d->column) != 0)
-			buf_printf(&t, " (table: %s)", col_shown(&b, d->table_column));
-		fprintf(stderr, "  %-*s  %-12s  %-20s  %s\n", (int)w, t.p, evolve_change_name(d->change),
+		fprintf(stderr, "  %-*s  %-12s  %-20s  %s\n", (int)w, diff_shown(&t, &b, d), evolve_change_name(d->change),
 		    d->file_type ? d->file_type : "-", d->table_type ? d->table_type : "-");
 	}
 	if (e->stops)
