@@ -85,6 +85,17 @@ check() {
 		64|parity-check: -t a;b: not a table name|parity-check -s spark -t 'a;b' -p d -d 2025-01-01 /dev/null
 		64|parity-check: -d 2025-13-01: not a date|parity-check -s spark -t a.b -p d -d 2025-13-01 /dev/null
 		66|parity-check: /nonexistent: No such file or directory|parity-check /nonexistent /nonexistent
+		64|sf-copy: -e sometimes: expected strict or add|echo '{}' | sf-copy -e sometimes -t DB.S.T -p d -k date -s DB.S.ST=s3://$BUCKET/p/
+		64|parity-check: -T /dev/null: the target table's columns, for --sql snowflake only|parity-check -s spark -t a.b -p d -T /dev/null -d 2025-01-01 /dev/null
+		64|usage: row-diff|row-diff
+		64|usage: row-diff|row-diff -s a.b.c -t D.S.T -C d -d 2025-01-01 /dev/null
+		64|row-diff: -s a;b: not a table name|row-diff -s 'a;b' -t D.S.T -C d -d 2025-01-01 -K id /dev/null
+		64|row-diff: -t D;S: not a table name|row-diff -s a.b.c -t 'D;S' -C d -d 2025-01-01 -K id /dev/null
+		64|row-diff: -d 2025-13-01: not a date|row-diff -s a.b.c -t D.S.T -C d -d 2025-13-01 -K id /dev/null
+		64|row-diff: -V x: not a Delta table version|row-diff -s a.b.c -t D.S.T -C d -d 2025-01-01 -K id -V x /dev/null
+		64|row-diff: -m 0: not a whole number from 1|row-diff -s a.b.c -t D.S.T -C d -d 2025-01-01 -K id -m 0 /dev/null
+		66|row-diff: /nonexistent: No such file or directory|row-diff -s a.b.c -t D.S.T -C d -d 2025-01-01 -K id /nonexistent
+		65|row-diff: /dev/null: no Parquet files to take the schema from|row-diff -s a.b.c -t D.S.T -C d -d 2025-01-01 -K id /dev/null
 		64|usage: aws-request|aws-request
 		64|aws-request: -s nosuchservice: not a service|aws-request -s nosuchservice /
 		64|aws-request: -X BAD METHOD: not an HTTP method|aws-request -s s3 -X 'BAD METHOD' /
