@@ -21,9 +21,7 @@ setup_file() {
 	export TABLE="main.default.$DS"
 	aws_cli s3 mb "s3://$BUCKET" >&2
 	# 2 dates x 20000 rows, 2 files a date: about 0.7 MB a date
-	"$REPO/.venv/bin/python" "$REPO/tests/stack/databricks/seed_trips.py" --print-sql \
-		--table "$TABLE" --dates 2 --rows-per-date 20000 --files-per-date 2 |
-		jq -r .statement | while IFS= read -r sql; do dbx-exec "$sql" >/dev/null || return 1; done
+	seed_trips --table "$TABLE" --dates 2 --rows-per-date 20000 --files-per-date 2
 	export SRC_ROWS=$(dbx-exec -D d:DATE=$DATE "SELECT count(*) AS n FROM $TABLE WHERE trip_date = :d" | jq .n)
 	dbx-export -s $TARGET -t "$TABLE" -c trip_date -d $DATE -o "s3://$BUCKET/exports" \
 		>"$BATS_FILE_TMPDIR/export1.json"

@@ -13,11 +13,7 @@ setup_file() {
 	export WORK="$BATS_FILE_TMPDIR/work" BUCKET=$(test_bucket)
 	mkdir -p "$WORK/tables"
 	for t in trips riders; do
-		"$REPO/.venv/bin/python" "$REPO/tests/stack/databricks/seed_trips.py" --print-sql \
-			--table main.default.op$t --start $FROM --dates 3 --rows-per-date 300 --seed 11 |
-			jq -r '.statement | @base64' | while read -r s; do
-				printf '%s' "$s" | base64 -d | dbx-exec -f - >/dev/null
-			done
+		seed_trips --table main.default.op$t --start $FROM --dates 3 --rows-per-date 300 --seed 11
 	done
 	aws-request -s s3 -X PUT "/$BUCKET" >/dev/null
 	sf-exec "CREATE DATABASE IF NOT EXISTS OPS" >/dev/null

@@ -12,11 +12,7 @@ setup_file() {
 	stack_up moto snowflake databricks
 	export WORK="$BATS_FILE_TMPDIR/work" BUCKET=$(test_bucket)
 	mkdir -p "$WORK"
-	"$REPO/.venv/bin/python" "$REPO/tests/stack/databricks/seed_trips.py" --print-sql \
-		--table main.default.rbtrips --start $FROM --dates 3 --rows-per-date 3000 --seed 7 |
-		jq -r '.statement | @base64' | while read -r s; do
-			printf '%s' "$s" | base64 -d | dbx-exec -f - >/dev/null
-		done
+	seed_trips --table main.default.rbtrips --start $FROM --dates 3 --rows-per-date 3000 --seed 7
 	aws-request -s s3 -X PUT "/$BUCKET" >/dev/null
 	sf-exec "CREATE DATABASE IF NOT EXISTS RB" >/dev/null
 	cat >"$WORK/config.mk" <<-CFG

@@ -11,11 +11,7 @@ FROM=2025-09-01
 TO=2025-09-04
 
 seed() { # table start dates
-	"$REPO/.venv/bin/python" "$REPO/tests/stack/databricks/seed_trips.py" --print-sql \
-		--table "$1" --start "$2" --dates "$3" --rows-per-date 400 --seed 11 |
-		jq -r '.statement | @base64' | while read -r s; do
-			printf '%s' "$s" | base64 -d | dbx-exec -f - >/dev/null
-		done
+	seed_trips --table "$1" --start "$2" --dates "$3" --rows-per-date 400 --seed 11
 }
 
 setup_file() {

@@ -19,12 +19,7 @@ setup_file() {
 	export CH_DATES=${CHAOS_DATES:-3}
 	export LAST=$(date -u -d "$FROM + $((CH_DATES - 1)) days" +%F)
 	mkdir -p "$WORK"
-	"$REPO/.venv/bin/python" "$REPO/tests/stack/databricks/seed_trips.py" --print-sql \
-		--table main.default.chtrips --start $FROM --dates "$CH_DATES" --rows-per-date 2000 --seed 11 \
-		--files-per-date 2 |
-		jq -r '.statement | @base64' | while read -r s; do
-			printf '%s' "$s" | base64 -d | dbx-exec -f - >/dev/null
-		done
+	seed_trips --table main.default.chtrips --start $FROM --dates "$CH_DATES" --rows-per-date 2000 --seed 11 --files-per-date 2
 	aws-request -s s3 -X PUT "/$BUCKET" >/dev/null
 	sf-exec "CREATE DATABASE IF NOT EXISTS CH" >/dev/null
 	sf-exec "DROP STORAGE INTEGRATION IF EXISTS CH_S3" >/dev/null  # a stack used before: this bucket
