@@ -185,9 +185,10 @@ runbook-config:
 		$(SHARE)/config-check -u)
 
 # One line of a table's facts, for status, doctor and the checks above:
-#   name dataset stage target-table source-table date-column pipe|-
+#   name dataset stage target-table source-table date-column pipe|- schema-evolution
 TABLE_FACTS = $(if $(MULTI),for t in $(TABLES); do $(FACTS)$$t || exit; done,echo \
-	$(call q,$(NAME) $(DATASET) $(STAGE) $(TARGET_TABLE) $(SOURCE_TABLE) $(DATE_COLUMN) $(or $(PIPE),-)))
+	$(call q,$(NAME) $(DATASET) $(STAGE) $(TARGET_TABLE) $(SOURCE_TABLE) $(DATE_COLUMN) $(or $(PIPE),-) \
+	$(or $(SCHEMA_EVOLUTION),strict)))
 table-facts: | runbook-config
 	@$(TABLE_FACTS)
 

@@ -197,6 +197,12 @@ row() {
 	[ "$(sf-exec "SELECT COUNT(*) AS \"n\" FROM EVO.PUBLIC.ADDED WHERE \"trip_date\" = '$D6' AND \"flag\" IS NOT NULL" | jq .n)" -eq 0 ]
 	[ "$(sf-exec "SELECT COUNT(*) AS \"n\" FROM EVO.PUBLIC.ADDED WHERE \"trip_date\" = '$D5' AND \"flag\" IS NOT NULL" | jq .n)" -gt 0 ]
 	jq -e '.["flag.nulls"] == .rows' "$(state "$A")/$D6/target.jsonl"
+	# make doctor: under add the differences are what the loads do; under strict the next stops.
+	run_split pub "$A" doctor
+	grep -Fqx "ok   add: target EVO.PUBLIC.ADDED differs from the source as SCHEMA_EVOLUTION = add allows: extra flag (NULL for dates without them)" <<<"$output"
+	run_split pub "$S" doctor
+	[ "$status" -ne 0 ]
+	grep -Fq "FAIL strict: target EVO.PUBLIC.STRICT differs from the source: missing code,tip extra flag; the next load stops (SCHEMA_EVOLUTION = strict); fix: SCHEMA_EVOLUTION = add" <<<"$output"
 }
 
 @test "an incompatible change (STRING to INT, the table rewritten): both settings stop, the tables as they were" {
